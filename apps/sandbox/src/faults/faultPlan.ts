@@ -1,0 +1,43 @@
+import { DurableObject } from "cloudflare:workers";
+
+export const EMULATED_SERVICES = ["dastra", "hubspot", "jira", "graph"] as const;
+export type EmulatedService = (typeof EMULATED_SERVICES)[number];
+
+/** Faults injected into one emulated service, set through /_sandbox/faults/:service. */
+export interface FaultSettings {
+  /** Extra latency added to every response, in ms. */
+  latencyMs?: number;
+  /** Share (0..1) of requests answered 503. */
+  errorRate?: number;
+  /** Share (0..1) of requests answered 429 with Retry-After (a "429 storm" is 1). */
+  throttleRate?: number;
+  retryAfterSeconds?: number;
+  /** Epoch ms until which every request gets 503 (an outage window). */
+  outageUntil?: number;
+}
+
+/** Holds the fault settings of every emulated service, in SQLite so they survive requests. */
+export class FaultPlan extends DurableObject {
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS faults (service TEXT PRIMARY KEY, settings TEXT NOT NULL)");
+  }
+
+  get(service: EmulatedService): FaultSettings | null {
+    const row = this.ctx.storage.sql.exec<{ settings: string }>("SELECT settings FROM faults WHERE service = ?", service).toArray()[0];
+    return row ? (JSON.parse(row.settings) as FaultSettings) : null;
+  }
+
+  set(service: EmulatedService, settings: FaultSettings): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO faults (service, settings) VALUES (?, ?) ON CONFLICT(service) DO UPDATE SET settings = excluded.settings",
+      service,
+      JSON.stringify(settings),
+    );
+  }
+
+  clear(service?: EmulatedService): void {
+    if (service) this.ctx.storage.sql.exec("DELETE FROM faults WHERE service = ?", service);
+    else this.ctx.storage.sql.exec("DELETE FROM faults");
+  }
+}

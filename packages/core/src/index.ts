@@ -1,0 +1,3 @@
+export * from "./verifyDastraSignature";
+export * from "./webhookEvents";
+export * from "./connectorContract";
