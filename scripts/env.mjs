@@ -10,10 +10,8 @@ const quiet = {
   TURBO_NO_UPDATE_NOTIFIER: "1",
   DO_NOT_TRACK: "1",
   NO_UPDATE_NOTIFIER: "1",
-  MINIFLARE_WORKERD_PATH: process.env.MINIFLARE_WORKERD_PATH ?? "",
 };
 const env = { ...process.env, ...quiet };
-if (!env.MINIFLARE_WORKERD_PATH) delete env.MINIFLARE_WORKERD_PATH;
 
 const [cmd, ...args] = process.argv.slice(2);
 if (!cmd) {

@@ -1,6 +1,25 @@
-import { Hono } from "hono";
+import type { ConnectorDescription, ConnectorEvent, ConnectorOutcome, DastraConnector } from "@dastra/core";
 import { WorkerEntrypoint } from "cloudflare:workers";
-const app = new Hono();
-app.get("/", (c) => c.json({ ok: true }));
-export class Conn extends WorkerEntrypoint { async deliver(x: number) { return x + 1; } }
-export default app;
+import { Hono } from "hono";
+
+const description: ConnectorDescription = { name: "crm", label: "CRM (HubSpot)", events: [] };
+
+/**
+ * RPC entrypoint the router calls. This build handles no event yet: it answers "failed" so that anything
+ * routed here becomes a visible dead letter, replayable once the connector ships, never a silent success.
+ */
+export class CrmConnector extends WorkerEntrypoint implements DastraConnector {
+  describe(): ConnectorDescription {
+    return description;
+  }
+
+  async handle(event: ConnectorEvent): Promise<ConnectorOutcome> {
+    return {
+      status: "failed",
+      reason: `${description.label} connector does not handle ${event.eventType} in this build`,
+      summary: `${description.label}: not implemented yet, nothing done`,
+    };
+  }
+}
+
+export default new Hono().get("/", (c) => c.json(description));
