@@ -13,6 +13,8 @@ export interface SandboxEnv {
   ROUTER_WEBHOOK_URL: string;
   WEBHOOK_DELAY_MS: string;
   RATE_WINDOW_SCALE: string;
+  HUBSPOT_WEBHOOK_URL: string;
+  JIRA_WEBHOOK_URL: string;
 }
 
 export type SandboxBindings = { Bindings: SandboxEnv };
