@@ -1,3 +1,12 @@
 export * from "./verifyDastraSignature";
 export * from "./webhookEvents";
 export * from "./connectorContract";
+export * from "./dastraSchemas";
+export * from "./dastraApiError";
+export * from "./dastraClient";
+export * from "./dualWindowBudget";
+export * from "./rateLimiter";
+export * from "./logger";
+export * from "./maskPersonalData";
+export { parseRetryAfter, backoffDelay } from "./retryTiming";
+export { buildMultipartBody, type UploadBody, type MultipartBody } from "./multipartBody";

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { type DataSubjectRequest, dataSubjectRequestSchema, type Task, taskSchema } from "./dastraSchemas";
 
 /** Every value of Dastra's NotificationChannel enum, as published in its OpenAPI file. */
 export const NOTIFICATION_CHANNELS = [
@@ -121,4 +122,73 @@ export function parseWebhookEnvelope(json: unknown): WebhookParseResult {
       ? (NOTIFICATION_CHANNELS[parsed.data.eventType] as NotificationChannel)
       : "unknown";
   return { ok: true, event: { ...parsed.data, eventType, rawEventType } };
+}
+
+// ---- Typed `data` for the events connectors act on ----
+
+/** Events whose `data` is a DataSubjectRequestDto. */
+export const DSR_EVENT_TYPES = [
+  "DataSubjectCreation",
+  "DataSubjectUpdate",
+  "DataSubjectStateChange",
+  "DataSubjectIdentityValidated",
+  "DataSubjectMessage",
+  "DataSubjectRequestProcessed",
+  "DataSubjectArchived",
+] as const satisfies readonly NotificationChannel[];
+export type DsrEventType = (typeof DSR_EVENT_TYPES)[number];
+
+/** Events whose `data` is a TaskDto. */
+export const TASK_EVENT_TYPES = ["TaskCreation", "TaskEdit", "TaskChangeState", "TaskAssigned", "TaskArchived"] as const satisfies readonly NotificationChannel[];
+export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
+
+const dsrEventSet: ReadonlySet<string> = new Set(DSR_EVENT_TYPES);
+const taskEventSet: ReadonlySet<string> = new Set(TASK_EVENT_TYPES);
+
+export function isDsrEvent(event: Pick<DastraWebhookEvent, "eventType">): boolean {
+  return dsrEventSet.has(event.eventType);
+}
+export function isTaskEvent(event: Pick<DastraWebhookEvent, "eventType">): boolean {
+  return taskEventSet.has(event.eventType);
+}
+
+/** The DSR a DSR event is about, typed; null for other events or a `data` without a numeric id. Extra fields are kept. */
+export function dsrFromEvent(event: Pick<DastraWebhookEvent, "eventType" | "data">): DataSubjectRequest | null {
+  if (!isDsrEvent(event)) return null;
+  const parsed = dataSubjectRequestSchema.safeParse(event.data);
+  return parsed.success ? parsed.data : null;
+}
+
+/** The task a Task event is about, typed; null for other events or a `data` without a numeric id. */
+export function taskFromEvent(event: Pick<DastraWebhookEvent, "eventType" | "data">): Task | null {
+  if (!isTaskEvent(event)) return null;
+  const parsed = taskSchema.safeParse(event.data);
+  return parsed.success ? parsed.data : null;
+}
+
+/** JSON with object keys sorted, so equal values give equal text whatever order the keys came in. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * A stable key for "the same change": a redelivery and the same change found again by reconciliation give the same key.
+ * DSR/Task events: `${objectKind}:${data.id}:${eventType}:${data.dateUpdate ?? date}`; otherwise a SHA-256 (hex) of the
+ * canonical JSON of the envelope without `webhookId`/`signatureUrl` (which differ between webhooks for the same change).
+ */
+export async function eventDedupeKey(event: DastraWebhookEvent): Promise<string> {
+  const dsr = dsrFromEvent(event);
+  if (dsr) return `DataSubjectRequest:${dsr.id}:${event.eventType}:${dsr.dateUpdate ?? event.date}`;
+  const task = taskFromEvent(event);
+  if (task) return `Task:${task.id}:${event.eventType}:${task.dateUpdate ?? event.date}`;
+  const { webhookId: _webhookId, signatureUrl: _signatureUrl, ...rest } = event;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(rest)));
+  return `sha256:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
