@@ -11,6 +11,7 @@ export interface SandboxEnv {
   GRAPH: DurableObjectNamespace<GraphState>;
   FAULTS: DurableObjectNamespace<FaultPlan>;
   ROUTER_WEBHOOK_URL: string;
+  ROUTER_WEBHOOK_SIGNATURE_KEY: string;
   WEBHOOK_DELAY_MS: string;
   RATE_WINDOW_SCALE: string;
   HUBSPOT_WEBHOOK_URL: string;
