@@ -1,0 +1,21 @@
+import { Hono } from "hono";
+import { adminApi } from "./adminApi";
+import type { Env } from "./env";
+import { jsonError } from "./jsonError";
+import { statusPage } from "./statusPage";
+import { handleDastraWebhook } from "./webhookIntake";
+
+export const routerApp = new Hono<{ Bindings: Env }>()
+  .get("/health", (c) => c.json({ ok: true, worker: "dastra-router" }))
+  .post("/webhooks/dastra", handleDastraWebhook)
+  .all("/webhooks/dastra", (c) => {
+    c.header("Allow", "POST");
+    return jsonError(c, 405, "method_not_allowed", "Dastra webhooks are delivered with POST");
+  })
+  .route("/admin", adminApi)
+  .route("/status", statusPage)
+  .notFound((c) => jsonError(c, 404, "not_found", "No such route"))
+  .onError((error, c) => {
+    console.error(JSON.stringify({ level: "error", worker: "router", msg: "unhandled error", error: error.message }));
+    return jsonError(c, 500, "internal_error", "The router failed to handle this request");
+  });

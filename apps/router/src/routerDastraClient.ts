@@ -1,0 +1,21 @@
+// The router's own Dastra client, metered by the shared per-key limiter so the router and the connectors
+// together stay within Dastra's 500/min + 10,000/10 min.
+import { createDastraClient, type DastraClient } from "@dastra/core/dastraClient";
+import { createRemoteRateLimiter } from "@dastra/core/rateLimiter";
+import type { Env } from "./env";
+
+/** null when the API keys are not configured (then reconciliation and outcome reports cannot run). */
+export function dastraClientFor(env: Env): DastraClient | null {
+  const publicKey = env.DASTRA_PUBLIC_KEY;
+  const privateKey = env.DASTRA_PRIVATE_KEY;
+  if (!publicKey || !privateKey) return null;
+  const limiter = env.DASTRA_RATE_LIMITER.get(env.DASTRA_RATE_LIMITER.idFromName(publicKey));
+  return createDastraClient({
+    apiUrl: env.DASTRA_API_URL,
+    tokenUrl: env.DASTRA_TOKEN_URL,
+    publicKey,
+    privateKey,
+    workspaceId: Number(env.DASTRA_WORKSPACE_ID),
+    limiter: createRemoteRateLimiter(() => limiter.reserve()),
+  });
+}

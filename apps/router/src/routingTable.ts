@@ -1,0 +1,41 @@
+// The routing table lives in configuration (ROUTES var), not code: which connector gets which Dastra event.
+import type { NotificationChannel } from "@dastra/core";
+import * as z from "zod/mini";
+import { type Env, readJsonVar } from "./env";
+
+const routeSchema = z.object({
+  binding: z.string().check(z.minLength(1)),
+  label: z.string().check(z.minLength(1)),
+  events: z.array(z.string()).check(z.minLength(1)),
+});
+const routesSchema = z.record(z.string().check(z.regex(/^[a-z][a-z0-9-]*$/)), routeSchema);
+
+export interface Route {
+  connector: string;
+  binding: string;
+  label: string;
+  events: readonly string[];
+}
+
+const cache = new Map<unknown, Route[]>();
+
+/** Parses ROUTES once per isolate; a broken table throws (the worker must not guess where events go). */
+export function routesFrom(env: Pick<Env, "ROUTES">): Route[] {
+  const cached = cache.get(env.ROUTES);
+  if (cached) return cached;
+  const parsed = routesSchema.safeParse(readJsonVar(env.ROUTES));
+  if (!parsed.success) throw new Error(`ROUTES is invalid: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  const routes = Object.entries(parsed.data).map(([connector, r]) => ({ connector, ...r }));
+  cache.set(env.ROUTES, routes);
+  return routes;
+}
+
+export function routesFor(routes: readonly Route[], eventType: NotificationChannel | "unknown"): Route[] {
+  return routes.filter((r) => r.events.includes("*") || r.events.includes(eventType));
+}
+
+/** The Dastra event types a webhook must subscribe to so every route gets its events. */
+export function subscribedEventTypes(routes: readonly Route[]): string[] | "*" {
+  if (routes.some((r) => r.events.includes("*"))) return "*";
+  return [...new Set(routes.flatMap((r) => r.events))].sort();
+}

@@ -1,0 +1,258 @@
+// GET /status: a server-rendered page for operators (no client script): recent events, deliveries per connector,
+// retry queue and dead letters with replay buttons (plain form POSTs). Auth: a login form sets an HttpOnly,
+// SameSite=Strict cookie holding the operator token; SameSite=Strict is what keeps the replay forms safe from CSRF.
+import { Hono } from "hono";
+import { deleteCookie, setCookie } from "hono/cookie";
+import type { FC } from "hono/jsx";
+import { ADMIN_COOKIE, hasStatusSession, isAdminToken } from "./adminAuth";
+import { type Env, eventLogStub } from "./env";
+import type { DeliveryState, EventView } from "./eventLog";
+import { routesFrom } from "./routingTable";
+
+const STATES: DeliveryState[] = ["pending", "retrying", "done", "failed", "dead"];
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+
+const style = `
+body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d2433}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #dde;padding:.3rem .5rem;text-align:left;vertical-align:top}
+.s{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:12px;margin-right:.2rem}
+.done{background:#d7f5dd}.pending,.retrying{background:#fff1c2}.failed,.dead{background:#ffd6d6}
+code{font-size:12px}form{display:inline}button{cursor:pointer}.muted{color:#667}`;
+
+const Layout: FC = ({ children }) => (
+  <html lang="en">
+    <head>
+      <meta charset="utf-8" />
+      <title>Dastra router status</title>
+      <style>{style}</style>
+    </head>
+    <body>{children}</body>
+  </html>
+);
+
+const LoginForm: FC<{ failed?: boolean }> = ({ failed }) => (
+  <Layout>
+    <h1>Dastra router status</h1>
+    {failed ? <p role="alert">That token is not valid.</p> : null}
+    <form method="post" action="/status/login">
+      <label>
+        Operator token <input type="password" name="token" autocomplete="current-password" required />
+      </label>{" "}
+      <button type="submit">Sign in</button>
+    </form>
+  </Layout>
+);
+
+const ReplayButton: FC<{ eventId: string; connector: string }> = ({ eventId, connector }) => (
+  <form method="post" action={`/status/events/${encodeURIComponent(eventId)}/replay`}>
+    <input type="hidden" name="connector" value={connector} />
+    <button type="submit" data-replay={`${eventId}:${connector}`}>
+      Replay
+    </button>
+  </form>
+);
+
+function deliveryRows(events: EventView[], states: DeliveryState[]) {
+  return events.flatMap((e) => e.deliveries.filter((d) => states.includes(d.state)).map((d) => ({ event: e, delivery: d })));
+}
+
+const Dashboard: FC<{
+  labels: Map<string, string>;
+  counts: { connector: string; state: DeliveryState; count: number }[];
+  recent: EventView[];
+  retrying: EventView[];
+  dead: EventView[];
+  quarantined: number;
+  notice?: string | undefined;
+}> = ({ labels, counts, recent, retrying, dead, quarantined, notice }) => (
+  <Layout>
+    <h1>Dastra router status</h1>
+    <p class="muted">
+      Rendered {new Date().toISOString()} · quarantined webhooks: {quarantined}{" "}
+      <form method="post" action="/status/logout">
+        <button type="submit">Sign out</button>
+      </form>
+    </p>
+    {notice ? <p role="status">{notice}</p> : null}
+
+    <h2>Deliveries per connector</h2>
+    <table id="connectors">
+      <thead>
+        <tr>
+          <th>Connector</th>
+          {STATES.map((s) => (
+            <th>{s}</th>
+          ))}
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {[...labels.entries()].map(([name, label]) => (
+          <tr data-connector={name}>
+            <td>
+              {label} <code>{name}</code>
+            </td>
+            {STATES.map((s) => (
+              <td data-state={s}>{counts.find((n) => n.connector === name && n.state === s)?.count ?? 0}</td>
+            ))}
+            <td>
+              <form method="post" action={`/status/connectors/${encodeURIComponent(name)}/replay-dead-letters`}>
+                <button type="submit">Replay dead letters</button>
+              </form>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+
+    <h2>Retry queue</h2>
+    <table id="retry-queue">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>Connector</th>
+          <th>Attempts</th>
+          <th>Next attempt</th>
+          <th>Last error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {deliveryRows(retrying, ["retrying"]).map(({ event, delivery }) => (
+          <tr>
+            <td>
+              <code>{event.id}</code> {event.eventType}
+            </td>
+            <td>{delivery.connector}</td>
+            <td>{delivery.attempts}</td>
+            <td>{delivery.nextAttemptAt}</td>
+            <td>{delivery.lastError}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+
+    <h2>Dead letters</h2>
+    <table id="dead-letters">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>Connector</th>
+          <th>State</th>
+          <th>Reason</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {deliveryRows(dead, ["failed", "dead"]).map(({ event, delivery }) => (
+          <tr data-event={event.id} data-connector={delivery.connector}>
+            <td>
+              <code>{event.id}</code> {event.eventType}
+            </td>
+            <td>{delivery.connector}</td>
+            <td>
+              <span class={`s ${delivery.state}`}>{delivery.state}</span>
+            </td>
+            <td>{delivery.lastError}</td>
+            <td>
+              <ReplayButton eventId={event.id} connector={delivery.connector} />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+
+    <h2>Recent events</h2>
+    <table id="recent-events">
+      <thead>
+        <tr>
+          <th>Received</th>
+          <th>Event</th>
+          <th>Source</th>
+          <th>Deliveries</th>
+        </tr>
+      </thead>
+      <tbody>
+        {recent.map((e) => (
+          <tr data-event={e.id}>
+            <td>{e.receivedAt}</td>
+            <td>
+              <code>{e.id}</code> {e.eventType}
+            </td>
+            <td>{e.source}</td>
+            <td>
+              {e.deliveries.map((d) => (
+                <span class={`s ${d.state}`} title={d.summary ?? d.lastError ?? ""}>
+                  {d.connector}: {d.state}
+                </span>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </Layout>
+);
+
+export const statusPage = new Hono<{ Bindings: Env }>()
+  .use("*", async (c, next) => {
+    await next();
+    c.header("Content-Security-Policy", CSP);
+    c.header("Cache-Control", "no-store");
+  })
+  .get("/", async (c) => {
+    if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
+    const log = eventLogStub(c.env);
+    const [counts, recent, retrying, failed, dead, quarantine] = await Promise.all([
+      log.deliveryCounts(),
+      log.listEvents({ limit: 25 }),
+      log.listEvents({ state: "retrying", limit: 50 }),
+      log.listEvents({ state: "failed", limit: 50 }),
+      log.listEvents({ state: "dead", limit: 50 }),
+      log.listQuarantine(500),
+    ]);
+    const labels = new Map(routesFrom(c.env).map((r) => [r.connector, r.label]));
+    const byId = new Map([...failed, ...dead].map((e) => [e.id, e]));
+    return c.html(
+      <Dashboard
+        labels={labels}
+        counts={counts}
+        recent={recent}
+        retrying={retrying}
+        dead={[...byId.values()]}
+        quarantined={quarantine.length}
+        notice={c.req.query("notice")}
+      />,
+    );
+  })
+  .post("/login", async (c) => {
+    const form = await c.req.parseBody();
+    const token = typeof form.token === "string" ? form.token : undefined;
+    if (!(await isAdminToken(token, c.env.ADMIN_TOKEN))) return c.html(<LoginForm failed />, 401);
+    setCookie(c, ADMIN_COOKIE, token as string, {
+      httpOnly: true,
+      sameSite: "Strict",
+      secure: new URL(c.req.url).protocol === "https:",
+      path: "/status",
+      maxAge: 8 * 3600,
+    });
+    return c.redirect("/status", 303);
+  })
+  .post("/logout", (c) => {
+    deleteCookie(c, ADMIN_COOKIE, { path: "/status" });
+    return c.redirect("/status", 303);
+  })
+  .post("/events/:id/replay", async (c) => {
+    if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
+    const form = await c.req.parseBody();
+    const connector = typeof form.connector === "string" && form.connector ? form.connector : undefined;
+    const result = await eventLogStub(c.env).replay(c.req.param("id"), connector);
+    const notice = result ? `Replay queued for ${result.replayed.join(", ") || "no connector"}` : "No such event";
+    return c.redirect(`/status?notice=${encodeURIComponent(notice)}`, 303);
+  })
+  .post("/connectors/:connector/replay-dead-letters", async (c) => {
+    if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
+    const connector = c.req.param("connector");
+    const count = await eventLogStub(c.env).replayDeadLetters(connector);
+    return c.redirect(`/status?notice=${encodeURIComponent(`${count} dead letters of ${connector} queued again`)}`, 303);
+  });
