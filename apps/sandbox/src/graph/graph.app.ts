@@ -1,0 +1,222 @@
+import { type Context, Hono } from "hono";
+import { SINGLETON, type SandboxBindings, type SandboxEnv } from "../env";
+import { faultInjection } from "../faults/faultInjection";
+import { graphError } from "./graphError";
+import { type ConflictBehavior, DRIVE_ID, type DriveItem, type GraphFailure, SITE_ID } from "./graphState";
+
+export const GRAPH_TOKEN = "sandbox-graph";
+/** Simple upload takes at most 4 MB; larger files go through an upload session. */
+export const SIMPLE_UPLOAD_MAX_BYTES = 4 * 1024 * 1024;
+const FRAGMENT_MAX_BYTES = 60 * 1024 * 1024;
+const DEFAULT_PAGE_SIZE = 200;
+
+export function graphState(env: SandboxEnv) {
+  return env.GRAPH.get(env.GRAPH.idFromName(SINGLETON));
+}
+
+type GraphContext = Context<SandboxBindings>;
+
+/** The request's own origin, so links (downloadUrl, uploadUrl, nextLink) point back at this sandbox. */
+function baseOf(c: GraphContext): string {
+  return `${new URL(c.req.url).origin}/graph`;
+}
+
+function fail(c: GraphContext, failure: GraphFailure) {
+  return graphError(c, failure.status, failure.code, failure.message);
+}
+
+function conflictBehavior(value: unknown): ConflictBehavior | null {
+  if (value === undefined || value === null) return "replace";
+  return value === "replace" || value === "fail" || value === "rename" ? value : null;
+}
+
+/** $top / $skiptoken paging; the skip token is the offset of the next page. */
+function pageWindow(c: GraphContext): { offset: number; top: number } | null {
+  const top = Number(c.req.query("$top") ?? DEFAULT_PAGE_SIZE);
+  const offset = Number(c.req.query("$skiptoken") ?? 0);
+  if (!Number.isInteger(top) || top < 1 || top > 999 || !Number.isInteger(offset) || offset < 0) return null;
+  return { offset, top };
+}
+
+function collection(c: GraphContext, page: { items: DriveItem[]; more: boolean }, offset: number, top: number) {
+  const next = new URL(c.req.url);
+  next.searchParams.set("$top", String(top));
+  next.searchParams.set("$skiptoken", String(offset + top));
+  return c.json({
+    "@odata.context": `${baseOf(c)}/v1.0/$metadata#Collection(driveItem)`,
+    value: page.items,
+    ...(page.more ? { "@odata.nextLink": next.toString() } : {}),
+  });
+}
+
+export const graphApp = new Hono<SandboxBindings>();
+
+graphApp.use("*", faultInjection("graph"));
+
+// --- pre-authenticated links, like Graph's downloadUrl and uploadUrl: no bearer token ---
+
+graphApp.get("/download/:token", async (c) => {
+  const file = await graphState(c.env).openDownload(c.req.param("token"));
+  if (!file) return graphError(c, 404, "itemNotFound", "The download link is invalid or has expired.");
+  return c.body(file.body, 200, {
+    "Content-Type": file.mimeType,
+    "Content-Length": String(file.size),
+    "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+  });
+});
+
+graphApp.put("/up/:sessionId", async (c) => {
+  const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(c.req.header("Content-Range") ?? "");
+  if (!range) return graphError(c, 400, "invalidRequest", "A Content-Range header 'bytes start-end/total' is required.");
+  const [start, end, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
+  if (end < start || end >= total) return graphError(c, 416, "invalidRange", `The Content-Range ${range[0]} is not satisfiable.`);
+  if (end - start + 1 > FRAGMENT_MAX_BYTES) return graphError(c, 413, "requestEntityTooLarge", "Fragments cannot exceed 60 MiB.");
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  const result = await graphState(c.env).uploadFragment(baseOf(c), c.req.param("sessionId"), start, end, total, bytes);
+  if (!result.ok) return fail(c, result);
+  if (!result.done) return c.json({ expirationDateTime: result.expirationDateTime, nextExpectedRanges: result.nextExpectedRanges }, 202);
+  return c.json(result.item, result.created ? 201 : 200);
+});
+
+graphApp.delete("/up/:sessionId", async (c) => {
+  const found = await graphState(c.env).cancelUploadSession(c.req.param("sessionId"));
+  return found ? c.body(null, 204) : graphError(c, 404, "itemNotFound", "The upload session was not found or has expired.");
+});
+
+// --- the API proper: bearer token, per-token throttling ---
+
+graphApp.use("/v1.0/*", async (c, next) => {
+  const header = c.req.header("Authorization");
+  if (!header) return graphError(c, 401, "InvalidAuthenticationToken", "Access token is empty.");
+  if (header !== `Bearer ${GRAPH_TOKEN}`) return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
+  const verdict = await graphState(c.env).hit(GRAPH_TOKEN);
+  if (!verdict.allowed) {
+    c.header("Retry-After", String(Math.max(1, Math.ceil(verdict.resetInMs / 1000))));
+    return graphError(c, 429, "activityLimitReached", "The request has been throttled.");
+  }
+  return next();
+});
+
+graphApp.get("/v1.0/sites/:siteId/drives", async (c) => {
+  const siteId = c.req.param("siteId");
+  if (siteId !== SITE_ID && siteId !== "root") return graphError(c, 404, "itemNotFound", "Requested site could not be found");
+  return c.json({ "@odata.context": `${baseOf(c)}/v1.0/$metadata#drives`, value: [await graphState(c.env).drive(baseOf(c))] });
+});
+
+const DRIVE_PATH = /\/v1\.0\/(?:drives\/([^/]+)|me\/drive)(\/.*)?$/;
+const ITEM_REF = "(?:items/([^/:]+)|(root))";
+const ITEM = new RegExp(`^/${ITEM_REF}$`);
+const CHILDREN = new RegExp(`^/${ITEM_REF}/children$`);
+const CONTENT = new RegExp(`^/${ITEM_REF}/content$`);
+const SEARCH = /^\/root\/search\(q='(.*)'\)$/;
+const BY_NAME = new RegExp(`^/${ITEM_REF}:/([^/]+):/(content|createUploadSession)$`);
+
+// Graph addresses items with OData-ish segments (`items/{id}:/{name}:/content`, `search(q='...')`) that a router
+// cannot express, so every drive route goes through this one dispatcher.
+graphApp.all("/v1.0/*", async (c) => {
+  const url = new URL(c.req.url);
+  const match = DRIVE_PATH.exec(url.pathname);
+  if (!match) return graphError(c, 400, "invalidRequest", `Resource not found for the segment '${url.pathname.split("/").pop()}'.`);
+  if (match[1] !== undefined && decodeURIComponent(match[1]) !== DRIVE_ID) return graphError(c, 404, "itemNotFound", "The drive could not be found.");
+  let rest: string;
+  try {
+    rest = decodeURIComponent(match[2] ?? "");
+  } catch {
+    return graphError(c, 400, "invalidRequest", "The request URL is not correctly encoded.");
+  }
+  const state = graphState(c.env);
+  const method = c.req.method;
+  const base = baseOf(c);
+
+  if (rest === "" && method === "GET") return c.json({ "@odata.context": `${base}/v1.0/$metadata#drives/$entity`, ...(await state.drive(base)) });
+
+  const search = SEARCH.exec(rest);
+  if (search && method === "GET") {
+    const page = pageWindow(c);
+    if (!page) return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
+    const query = (search[1] ?? "").replaceAll("''", "'");
+    return collection(c, await state.search(base, query, page.offset, page.top), page.offset, page.top);
+  }
+
+  const item = ITEM.exec(rest);
+  if (item) {
+    const id = item[1] ?? "root";
+    if (method === "GET") {
+      const found = await state.item(base, id, true);
+      return found ? c.json(found) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    }
+    if (method === "DELETE") return (await state.deleteItem(id)) ? c.body(null, 204) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+  }
+
+  const children = CHILDREN.exec(rest);
+  if (children && method === "GET") {
+    const page = pageWindow(c);
+    if (!page) return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
+    const result = await state.children(base, children[1] ?? "root", page.offset, page.top);
+    return result ? collection(c, result, page.offset, page.top) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+  }
+
+  const content = CONTENT.exec(rest);
+  if (content && method === "GET") {
+    // Real Graph answers 302 to a short-lived pre-authenticated URL; fetch follows it.
+    const found = await state.item(base, content[1] ?? "root", true);
+    if (!found) return graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    const location = found["@microsoft.graph.downloadUrl"];
+    if (!location) return graphError(c, 400, "invalidRequest", "Folders have no content to download.");
+    return c.redirect(location, 302);
+  }
+  if (content && method === "PUT") {
+    const bytes = await readSimpleUpload(c);
+    if (bytes instanceof Response) return bytes;
+    const result = await state.replaceContent(base, content[1] ?? "root", bytes);
+    return result.ok ? c.json(result.item, 200) : fail(c, result);
+  }
+
+  const byName = BY_NAME.exec(rest);
+  if (byName && byName[4]) {
+    const parentId = byName[1] ?? "root";
+    const name = byName[3];
+    if (!name || /[\\"*:<>?|]/.test(name)) return graphError(c, 400, "invalidRequest", "The item name is empty or contains characters that are not allowed.");
+    if (byName[4] === "content" && method === "PUT") {
+      const conflict = conflictBehavior(c.req.query("@microsoft.graph.conflictBehavior"));
+      if (!conflict) return graphError(c, 400, "invalidRequest", "@microsoft.graph.conflictBehavior must be fail, replace or rename.");
+      const bytes = await readSimpleUpload(c);
+      if (bytes instanceof Response) return bytes;
+      const result = await state.putContent(base, parentId, name, bytes, conflict);
+      return result.ok ? c.json(result.item, result.created ? 201 : 200) : fail(c, result);
+    }
+    if (byName[4] === "createUploadSession" && method === "POST") {
+      const text = await c.req.text();
+      let body: { item?: Record<string, unknown> } = {};
+      try {
+        body = text.trim() ? (JSON.parse(text) as typeof body) : {};
+      } catch {
+        return graphError(c, 400, "invalidRequest", "The request body is not valid JSON.");
+      }
+      const conflict = conflictBehavior(body.item?.["@microsoft.graph.conflictBehavior"]);
+      if (!conflict) return graphError(c, 400, "invalidRequest", "@microsoft.graph.conflictBehavior must be fail, replace or rename.");
+      const session = await state.createUploadSession(parentId, name, conflict);
+      if (!session.ok) return fail(c, session);
+      return c.json({
+        "@odata.context": `${base}/v1.0/$metadata#microsoft.graph.uploadSession`,
+        uploadUrl: `${base}/up/${session.id}`,
+        expirationDateTime: session.expirationDateTime,
+        nextExpectedRanges: ["0-"],
+      });
+    }
+  }
+
+  return graphError(c, 400, "invalidRequest", `No Graph operation for ${method} ${url.pathname}`);
+});
+
+/** The body of a simple upload, or the 413 answer when it is over 4 MB. */
+async function readSimpleUpload(c: GraphContext): Promise<Uint8Array | Response> {
+  const declared = Number(c.req.header("Content-Length") ?? 0);
+  if (declared > SIMPLE_UPLOAD_MAX_BYTES) return tooLarge(c);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  return bytes.length > SIMPLE_UPLOAD_MAX_BYTES ? tooLarge(c) : bytes;
+}
+
+function tooLarge(c: GraphContext): Response {
+  return graphError(c, 413, "requestEntityTooLarge", "Simple upload is limited to 4 MB; use an upload session (createUploadSession) for larger files.");
+}

@@ -1,0 +1,381 @@
+import { DurableObject } from "cloudflare:workers";
+import type { SandboxEnv } from "../env";
+import { countRequest, createRateWindowTable, type RateWindowVerdict, scaledWindowMs } from "../hubspot/requestRateWindow";
+import { extractSearchText, mimeTypeOf } from "./documentText";
+import { defaultSeedFiles } from "./graphSeed";
+
+export const DRIVE_ID = "b!c2FuZGJveC1kb2N1bWVudHMtbGlicmFyeQ";
+export const SITE_ID = "sandbox.sharepoint.com,8c3d5a9e-1f0b-4c1e-9a51-3a1e2d4c5b6f,0f9e8d7c-6b5a-4c3d-8e2f-1a2b3c4d5e6f";
+/** A DO SQLite row holds at most 2 MB: file bytes are stored in 1 MiB chunks. */
+const CHUNK_BYTES = 1024 * 1024;
+const RATE_LIMIT = 100;
+const RATE_WINDOW_MS = 10_000;
+const UPLOAD_SESSION_TTL_MS = 24 * 3600 * 1000;
+const DOWNLOAD_TOKEN_TTL_MS = 3600 * 1000;
+/** Every upload fragment but the last must be a multiple of 320 KiB, as Graph requires. */
+export const FRAGMENT_MULTIPLE = 320 * 1024;
+const SANDBOX_IDENTITY = { user: { displayName: "Sandbox Automation", id: "8f2b6d4e-0000-4000-8000-5a4db0c0ffee" } };
+
+export type ConflictBehavior = "replace" | "fail" | "rename";
+
+export interface DriveItem {
+  id: string;
+  name: string;
+  size: number;
+  createdDateTime: string;
+  lastModifiedDateTime: string;
+  webUrl: string;
+  eTag: string;
+  cTag: string;
+  createdBy: typeof SANDBOX_IDENTITY;
+  lastModifiedBy: typeof SANDBOX_IDENTITY;
+  parentReference: { driveType: "documentLibrary"; driveId: string; id?: string; path?: string };
+  file?: { mimeType: string };
+  folder?: { childCount: number };
+  root?: Record<string, never>;
+  "@microsoft.graph.downloadUrl"?: string;
+}
+
+export type GraphFailure = { ok: false; status: 400 | 404 | 409 | 413 | 416; code: string; message: string };
+export type WriteResult = { ok: true; created: boolean; item: DriveItem } | GraphFailure;
+export type FragmentResult =
+  | { ok: true; done: false; expirationDateTime: string; nextExpectedRanges: string[] }
+  | { ok: true; done: true; created: boolean; item: DriveItem }
+  | GraphFailure;
+
+type ItemRow = {
+  id: string;
+  parent_id: string | null;
+  name: string;
+  folder: number;
+  size: number;
+  created: string;
+  modified: string;
+  version: number;
+};
+type SessionRow = { id: string; parent_id: string; name: string; conflict: string; total: number | null; received: number; expires: number };
+
+const notFound: GraphFailure = { ok: false, status: 404, code: "itemNotFound", message: "The resource could not be found." };
+
+function randomId(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  return `01${Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => alphabet[b % 32]).join("")}`;
+}
+
+/** All state of the emulated document library: items, their bytes, upload sessions, download links, rate windows. */
+export class GraphState extends DurableObject<SandboxEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: SandboxEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS items (
+      id TEXT PRIMARY KEY, parent_id TEXT, name TEXT NOT NULL, folder INTEGER NOT NULL, size INTEGER NOT NULL,
+      created TEXT NOT NULL, modified TEXT NOT NULL, version INTEGER NOT NULL, search_text TEXT NOT NULL DEFAULT '')`);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS chunks (item_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (item_id, seq))");
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS upload_sessions (
+      id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, name TEXT NOT NULL, conflict TEXT NOT NULL, total INTEGER, received INTEGER NOT NULL, expires INTEGER NOT NULL)`);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS upload_parts (session_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (session_id, seq))");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS download_tokens (token TEXT PRIMARY KEY, item_id TEXT NOT NULL, expires INTEGER NOT NULL)");
+    createRateWindowTable(this.sql);
+  }
+
+  reset(): void {
+    for (const table of ["items", "chunks", "upload_sessions", "upload_parts", "download_tokens", "rate_windows"]) this.sql.exec(`DELETE FROM ${table}`);
+  }
+
+  async seed(scenario: string): Promise<void> {
+    if (scenario !== "default") throw new Error(`unknown graph scenario ${scenario}`);
+    this.reset();
+    const created = "2026-01-05T08:00:00Z";
+    this.sql.exec("INSERT INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, NULL, 'root', 1, 0, ?, ?, 1)", await stableId("root"), created, created);
+    for (const file of defaultSeedFiles()) {
+      let parentId = await stableId("root");
+      const parts = file.path.split("/");
+      const fileName = parts.pop() as string;
+      for (const [i, folder] of parts.entries()) {
+        const id = await stableId(parts.slice(0, i + 1).join("/"));
+        this.sql.exec("INSERT OR IGNORE INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, ?, ?, 1, 0, ?, ?, 1)", id, parentId, folder, created, created);
+        parentId = id;
+      }
+      const bytes = typeof file.content === "string" ? new TextEncoder().encode(file.content) : file.content;
+      await this.writeFile(await stableId(file.path), parentId, fileName, bytes, created);
+    }
+  }
+
+  hit(token: string): RateWindowVerdict {
+    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
+  }
+
+  drive(base: string) {
+    const used = this.sql.exec<{ used: number | null }>("SELECT SUM(size) AS used FROM items WHERE folder = 0").one().used ?? 0;
+    const total = 1024 ** 4;
+    return {
+      id: DRIVE_ID,
+      driveType: "documentLibrary",
+      name: "Documents",
+      description: "",
+      createdDateTime: "2026-01-05T08:00:00Z",
+      lastModifiedDateTime: new Date().toISOString(),
+      webUrl: `${base}/sites/sandbox/Shared%20Documents`,
+      createdBy: { user: { displayName: "System Account" } },
+      owner: { group: { displayName: "Sandbox", id: "2b8e9c1a-0000-4000-8000-5a4db0c0ffee" } },
+      quota: { deleted: 0, remaining: total - used, state: "normal", total, used },
+    };
+  }
+
+  item(base: string, idOrRoot: string, withDownloadUrl = false): DriveItem | null {
+    const row = this.row(idOrRoot);
+    if (!row) return null;
+    const item = this.shape(base, row);
+    if (withDownloadUrl && !row.folder) item["@microsoft.graph.downloadUrl"] = `${base}/download/${this.downloadToken(row.id)}`;
+    return item;
+  }
+
+  children(base: string, idOrRoot: string, offset: number, top: number): { items: DriveItem[]; more: boolean } | null {
+    const parent = this.row(idOrRoot);
+    if (!parent || !parent.folder) return null;
+    const rows = this.sql.exec<ItemRow>("SELECT * FROM items WHERE parent_id = ? ORDER BY name COLLATE NOCASE LIMIT ? OFFSET ?", parent.id, top + 1, offset).toArray();
+    return { items: rows.slice(0, top).map((r) => this.shape(base, r)), more: rows.length > top };
+  }
+
+  /** Like Graph's search: the query is matched against names and indexed text content, case-insensitively. */
+  search(base: string, query: string, offset: number, top: number): { items: DriveItem[]; more: boolean } {
+    const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    const rows = this.sql
+      .exec<ItemRow>(
+        "SELECT * FROM items WHERE parent_id IS NOT NULL AND (lower(name) LIKE ? ESCAPE '\\' OR lower(search_text) LIKE ? ESCAPE '\\') ORDER BY modified DESC, id LIMIT ? OFFSET ?",
+        pattern,
+        pattern,
+        top + 1,
+        offset,
+      )
+      .toArray();
+    return { items: rows.slice(0, top).map((r) => this.shape(base, r)), more: rows.length > top };
+  }
+
+  /** The bytes behind a pre-authenticated download link, streamed chunk by chunk. */
+  openDownload(token: string): { name: string; mimeType: string; size: number; body: ReadableStream<Uint8Array> } | null {
+    const link = this.sql.exec<{ item_id: string; expires: number }>("SELECT item_id, expires FROM download_tokens WHERE token = ?", token).toArray()[0];
+    if (!link || link.expires < Date.now()) return null;
+    const row = this.row(link.item_id);
+    if (!row || row.folder) return null;
+    const sql = this.sql;
+    let seq = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const chunk = sql.exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? AND seq = ?", row.id, seq++).toArray()[0];
+        if (chunk) controller.enqueue(new Uint8Array(chunk.data));
+        else controller.close();
+      },
+    });
+    return { name: row.name, mimeType: mimeTypeOf(row.name), size: row.size, body };
+  }
+
+  /** Simple upload: PUT .../items/{parent}:/{name}:/content (or .../items/{id}/content to replace one file). */
+  async putContent(base: string, parentIdOrRoot: string, name: string, bytes: Uint8Array, conflict: ConflictBehavior): Promise<WriteResult> {
+    const target = this.resolveTarget(parentIdOrRoot, name, conflict);
+    if (!target.ok) return target;
+    const id = target.existing?.id ?? randomId();
+    await this.writeFile(id, target.parentId, target.name, bytes, new Date().toISOString());
+    return { ok: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
+  }
+
+  async replaceContent(base: string, itemId: string, bytes: Uint8Array): Promise<WriteResult> {
+    const row = this.row(itemId);
+    if (!row || row.parent_id === null) return notFound;
+    if (row.folder) return { ok: false, status: 400, code: "invalidRequest", message: "Cannot upload content to a folder." };
+    await this.writeFile(row.id, row.parent_id, row.name, bytes, new Date().toISOString());
+    return { ok: true, created: false, item: this.shape(base, this.row(row.id) as ItemRow) };
+  }
+
+  createUploadSession(parentIdOrRoot: string, name: string, conflict: ConflictBehavior): { ok: true; id: string; expirationDateTime: string } | GraphFailure {
+    const target = this.resolveTarget(parentIdOrRoot, name, conflict);
+    if (!target.ok) return target;
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const expires = Date.now() + UPLOAD_SESSION_TTL_MS;
+    this.sql.exec("INSERT INTO upload_sessions (id, parent_id, name, conflict, total, received, expires) VALUES (?, ?, ?, ?, NULL, 0, ?)", id, target.parentId, name, conflict, expires);
+    return { ok: true, id, expirationDateTime: new Date(expires).toISOString() };
+  }
+
+  /** One PUT of a byte range to an upload session; ranges must arrive in order, without gaps or overlaps. */
+  async uploadFragment(base: string, sessionId: string, start: number, end: number, total: number, bytes: Uint8Array): Promise<FragmentResult> {
+    const session = this.sql.exec<SessionRow>("SELECT * FROM upload_sessions WHERE id = ?", sessionId).toArray()[0];
+    if (!session || session.expires < Date.now()) return { ...notFound, message: "The upload session was not found or has expired." };
+    if (session.total !== null && session.total !== total) {
+      return { ok: false, status: 400, code: "invalidRequest", message: `Declared total size ${total} differs from the session's ${session.total}.` };
+    }
+    if (start !== session.received) {
+      return { ok: false, status: 416, code: "invalidRange", message: `The uploaded fragment starts at ${start} but the next expected byte is ${session.received}.` };
+    }
+    if (bytes.length !== end - start + 1) {
+      return { ok: false, status: 400, code: "invalidRequest", message: "The request body length does not match its Content-Range." };
+    }
+    const last = end + 1 === total;
+    if (!last && bytes.length % FRAGMENT_MULTIPLE !== 0) {
+      return { ok: false, status: 400, code: "invalidRequest", message: "Fragment sizes must be a multiple of 320 KiB (327,680 bytes), except the last one." };
+    }
+    let seq = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM upload_parts WHERE session_id = ?", sessionId).one().n;
+    for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
+      this.sql.exec("INSERT INTO upload_parts (session_id, seq, data) VALUES (?, ?, ?)", sessionId, seq++, bytes.subarray(at, at + CHUNK_BYTES));
+    }
+    this.sql.exec("UPDATE upload_sessions SET total = ?, received = ? WHERE id = ?", total, end + 1, sessionId);
+    if (!last) return { ok: true, done: false, expirationDateTime: new Date(session.expires).toISOString(), nextExpectedRanges: [`${end + 1}-`] };
+
+    const target = this.resolveTarget(session.parent_id, session.name, session.conflict as ConflictBehavior);
+    if (!target.ok) return target;
+    const id = target.existing?.id ?? randomId();
+    const now = new Date().toISOString();
+    this.sql.exec("DELETE FROM chunks WHERE item_id = ?", id);
+    this.sql.exec("INSERT INTO chunks (item_id, seq, data) SELECT ?, seq, data FROM upload_parts WHERE session_id = ?", id, sessionId);
+    this.sql.exec("DELETE FROM upload_parts WHERE session_id = ?", sessionId);
+    this.sql.exec("DELETE FROM upload_sessions WHERE id = ?", sessionId);
+    this.upsertItem(id, target.parentId, target.name, total, now, await extractSearchText(target.name, this.readBytes(id)));
+    return { ok: true, done: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
+  }
+
+  cancelUploadSession(sessionId: string): boolean {
+    const found = this.sql.exec("SELECT 1 FROM upload_sessions WHERE id = ?", sessionId).toArray().length > 0;
+    this.sql.exec("DELETE FROM upload_parts WHERE session_id = ?", sessionId);
+    this.sql.exec("DELETE FROM upload_sessions WHERE id = ?", sessionId);
+    return found;
+  }
+
+  /** Deletes an item, and everything under it when it is a folder. The root cannot be deleted. */
+  deleteItem(idOrRoot: string): boolean {
+    const row = this.row(idOrRoot);
+    if (!row || row.parent_id === null) return false;
+    const doomed = this.sql
+      .exec<{ id: string }>(
+        "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT items.id FROM items JOIN tree ON items.parent_id = tree.id) SELECT id FROM tree",
+        row.id,
+      )
+      .toArray();
+    for (const { id } of doomed) {
+      this.sql.exec("DELETE FROM chunks WHERE item_id = ?", id);
+      this.sql.exec("DELETE FROM download_tokens WHERE item_id = ?", id);
+      this.sql.exec("DELETE FROM items WHERE id = ?", id);
+    }
+    return true;
+  }
+
+  /** Every item with its path (the /_sandbox view). */
+  listAll(base: string): (DriveItem & { path: string })[] {
+    return this.sql
+      .exec<ItemRow>("SELECT * FROM items WHERE parent_id IS NOT NULL ORDER BY id")
+      .toArray()
+      .map((r) => ({ ...this.shape(base, r), path: `${this.pathOf(r.parent_id)}/${r.name}`.replace(/^\/+/, "/") }));
+  }
+
+  // --- internals ---
+
+  private row(idOrRoot: string): ItemRow | null {
+    const query = idOrRoot === "root" ? "SELECT * FROM items WHERE parent_id IS NULL" : "SELECT * FROM items WHERE id = ?";
+    return this.sql.exec<ItemRow>(query, ...(idOrRoot === "root" ? [] : [idOrRoot])).toArray()[0] ?? null;
+  }
+
+  private resolveTarget(parentIdOrRoot: string, name: string, conflict: ConflictBehavior): { ok: true; parentId: string; name: string; existing: ItemRow | null } | GraphFailure {
+    const parent = this.row(parentIdOrRoot);
+    if (!parent) return notFound;
+    if (!parent.folder) return { ok: false, status: 400, code: "invalidRequest", message: "The parent item is not a folder." };
+    const existing = this.childNamed(parent.id, name);
+    if (!existing) return { ok: true, parentId: parent.id, name, existing: null };
+    if (existing.folder || conflict === "fail") {
+      return { ok: false, status: 409, code: "nameAlreadyExists", message: "The specified item name already exists." };
+    }
+    if (conflict === "replace") return { ok: true, parentId: parent.id, name, existing };
+    const dot = name.lastIndexOf(".");
+    const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
+    for (let n = 1; ; n++) {
+      const candidate = `${stem} ${n}${ext}`;
+      if (!this.childNamed(parent.id, candidate)) return { ok: true, parentId: parent.id, name: candidate, existing: null };
+    }
+  }
+
+  private childNamed(parentId: string, name: string): ItemRow | null {
+    return this.sql.exec<ItemRow>("SELECT * FROM items WHERE parent_id = ? AND name = ? COLLATE NOCASE", parentId, name).toArray()[0] ?? null;
+  }
+
+  private async writeFile(id: string, parentId: string, name: string, bytes: Uint8Array, now: string): Promise<void> {
+    this.sql.exec("DELETE FROM chunks WHERE item_id = ?", id);
+    for (let at = 0, seq = 0; at < bytes.length; at += CHUNK_BYTES, seq++) {
+      this.sql.exec("INSERT INTO chunks (item_id, seq, data) VALUES (?, ?, ?)", id, seq, bytes.subarray(at, at + CHUNK_BYTES));
+    }
+    this.upsertItem(id, parentId, name, bytes.length, now, await extractSearchText(name, bytes));
+  }
+
+  private upsertItem(id: string, parentId: string, name: string, size: number, now: string, searchText: string): void {
+    this.sql.exec(
+      `INSERT INTO items (id, parent_id, name, folder, size, created, modified, version, search_text) VALUES (?, ?, ?, 0, ?, ?, ?, 1, ?)
+       ON CONFLICT(id) DO UPDATE SET size = excluded.size, modified = excluded.modified, version = items.version + 1, search_text = excluded.search_text`,
+      id,
+      parentId,
+      name,
+      size,
+      now,
+      now,
+      searchText,
+    );
+  }
+
+  private readBytes(id: string): Uint8Array {
+    const chunks = this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? ORDER BY seq", id).toArray();
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.data.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      out.set(new Uint8Array(c.data), at);
+      at += c.data.byteLength;
+    }
+    return out;
+  }
+
+  private downloadToken(itemId: string): string {
+    const token = crypto.randomUUID().replaceAll("-", "");
+    this.sql.exec("DELETE FROM download_tokens WHERE expires < ?", Date.now());
+    this.sql.exec("INSERT INTO download_tokens (token, item_id, expires) VALUES (?, ?, ?)", token, itemId, Date.now() + DOWNLOAD_TOKEN_TTL_MS);
+    return token;
+  }
+
+  /** "/drives/{id}/root:" followed by the folder names down to this item. */
+  private pathOf(id: string | null): string {
+    const names: string[] = [];
+    let current = id ? this.row(id) : null;
+    while (current && current.parent_id !== null) {
+      names.unshift(current.name);
+      current = this.row(current.parent_id);
+    }
+    return names.length ? `/${names.join("/")}` : "";
+  }
+
+  private shape(base: string, row: ItemRow): DriveItem {
+    const guid = row.id.slice(2, 34);
+    const parentPath = row.parent_id === null ? undefined : `/drives/${DRIVE_ID}/root:${this.pathOf(row.parent_id)}`;
+    const item: DriveItem = {
+      id: row.id,
+      name: row.name,
+      size: row.folder ? this.sql.exec<{ n: number | null }>("SELECT SUM(size) AS n FROM items WHERE parent_id = ?", row.id).one().n ?? 0 : row.size,
+      createdDateTime: row.created,
+      lastModifiedDateTime: row.modified,
+      webUrl: `${base}/sites/sandbox/Shared%20Documents${row.parent_id === null ? "" : `${encodeURI(this.pathOf(row.id))}`}`,
+      eTag: `"{${guid}},${row.version}"`,
+      cTag: `"c:{${guid}},${row.version}"`,
+      createdBy: SANDBOX_IDENTITY,
+      lastModifiedBy: SANDBOX_IDENTITY,
+      parentReference:
+        row.parent_id === null
+          ? { driveType: "documentLibrary", driveId: DRIVE_ID }
+          : { driveType: "documentLibrary", driveId: DRIVE_ID, id: row.parent_id, path: parentPath },
+    };
+    if (row.folder) item.folder = { childCount: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM items WHERE parent_id = ?", row.id).one().n };
+    else item.file = { mimeType: mimeTypeOf(row.name) };
+    if (row.parent_id === null) item.root = {};
+    return item;
+  }
+}
+
+/** Seed items keep the same id across resets, so tests and docs can name them. */
+async function stableId(path: string): Promise<string> {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`sandbox-graph:${path}`)));
+  return `01${Array.from(digest, (b) => alphabet[b % 32]).join("")}`;
+}

@@ -1,0 +1,44 @@
+import { Hono } from "hono";
+import * as z from "zod/mini";
+import type { SandboxBindings } from "../env";
+import { hubspotState } from "./hubspot.app";
+import { isObjectType } from "./hubspotObjects";
+
+const targetInput = z.object({ url: z.url() });
+const emitInput = z.object({
+  subscriptionType: z.enum(["contact.creation", "contact.propertyChange", "contact.privacyDeletion"]),
+  objectId: z.number().check(z.int()),
+  propertyName: z.optional(z.string()),
+  propertyValue: z.optional(z.string()),
+});
+
+/** /_sandbox/hubspot: read the emulated portal, steer its webhooks. */
+export const hubspotControl = new Hono<SandboxBindings>()
+  .get("/objects/:type", async (c) => {
+    const type = c.req.param("type");
+    if (!isObjectType(type)) return c.json({ error: "unknown_type", message: `No HubSpot object type ${type}` }, 404);
+    const page = await hubspotState(c.env).list(type, 1000, undefined, { allProperties: true, associations: ["contacts", "companies", "deals", "notes"] });
+    return c.json({ results: page.results });
+  })
+  .get("/gdpr-deletions", async (c) => c.json({ results: await hubspotState(c.env).gdprDeletions() }))
+  .get("/subscriptions/:email", async (c) => c.json({ results: await hubspotState(c.env).subscriptionStatuses(c.req.param("email")) }))
+  .get("/webhooks", async (c) => {
+    const state = hubspotState(c.env);
+    return c.json({ targetUrl: await state.webhookTarget(), ...(await state.webhookDeliveries()) });
+  })
+  .put("/webhooks", async (c) => {
+    const parsed = targetInput.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {url} with an http(s) URL" }, 400);
+    await hubspotState(c.env).setWebhookTarget(parsed.data.url);
+    return c.json({ targetUrl: parsed.data.url });
+  })
+  .post("/webhooks/emit", async (c) => {
+    const parsed = emitInput.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {subscriptionType, objectId, propertyName?, propertyValue?}" }, 400);
+    await hubspotState(c.env).emit([parsed.data]);
+    return c.json({ queued: 1 }, 202);
+  })
+  .post("/webhooks/flush", async (c) => {
+    await hubspotState(c.env).flushWebhooks();
+    return c.json({ flushed: true }, 202);
+  });

@@ -1,0 +1,217 @@
+import { type Context, Hono } from "hono";
+import * as z from "zod/mini";
+import { SINGLETON, type SandboxBindings, type SandboxEnv } from "../env";
+import { faultInjection } from "../faults/faultInjection";
+import { isAtlassianDocument } from "./atlassianDocument";
+import { jiraError } from "./jiraError";
+import { parseJql } from "./jiraJql";
+import type { IssueQuery } from "./jiraState";
+import { ISSUE_TYPES, PROJECT } from "./jiraWorkflow";
+
+export const JIRA_EMAIL = "sandbox@example.com";
+export const JIRA_API_TOKEN = "sandbox-jira";
+const DEFAULT_MAX_RESULTS = 50;
+const MAX_RESULTS_CAP = 5000;
+const MAX_PROPERTY_BYTES = 32_768;
+
+export function jiraState(env: SandboxEnv) {
+  return env.JIRA.get(env.JIRA.idFromName(SINGLETON));
+}
+
+const createInput = z.object({
+  fields: z.object({
+    project: z.optional(z.object({ key: z.optional(z.string()), id: z.optional(z.string()) })),
+    summary: z.optional(z.string()),
+    issuetype: z.optional(z.object({ name: z.optional(z.string()), id: z.optional(z.string()) })),
+    description: z.optional(z.unknown()),
+    duedate: z.optional(z.nullable(z.string())),
+    labels: z.optional(z.array(z.string())),
+  }),
+});
+const searchInput = z.object({
+  jql: z.optional(z.string()),
+  nextPageToken: z.optional(z.nullable(z.string())),
+  maxResults: z.optional(z.number().check(z.int(), z.minimum(0))),
+  fields: z.optional(z.array(z.string())),
+  properties: z.optional(z.array(z.string())),
+});
+const transitionInput = z.object({ transition: z.object({ id: z.string() }) });
+const commentInput = z.object({ body: z.unknown() });
+
+/** The request's own origin, so `self` links point back at whichever port the sandbox listens on. */
+function baseOf(url: string): string {
+  return `${new URL(url).origin}/jira`;
+}
+
+async function readJson(req: Request): Promise<{ ok: true; value: unknown } | { ok: false }> {
+  try {
+    return { ok: true, value: await req.json() };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function commaList(value: string | undefined): string[] | undefined {
+  const list = value?.split(",").map((v) => v.trim()).filter(Boolean);
+  return list?.length ? list : undefined;
+}
+
+/** nextPageToken is opaque to clients; here it carries the offset of the next page. */
+function decodePageToken(token: string | null | undefined): number | null {
+  if (!token) return 0;
+  try {
+    const offset = Number(atob(token).replace(/^offset:/, ""));
+    return Number.isInteger(offset) && offset >= 0 ? offset : null;
+  } catch {
+    return null;
+  }
+}
+
+export const jiraApp = new Hono<SandboxBindings>();
+
+jiraApp.use("*", faultInjection("jira"));
+
+// API tokens go in basic auth: base64(email:token).
+jiraApp.use("*", async (c, next) => {
+  if (c.req.header("Authorization") !== `Basic ${btoa(`${JIRA_EMAIL}:${JIRA_API_TOKEN}`)}`) {
+    c.header("WWW-Authenticate", 'Basic realm="protected-area"');
+    return jiraError(c, 401, ["Client must be authenticated to access this resource."]);
+  }
+  return next();
+});
+
+const notJson = (c: Parameters<typeof jiraError>[0]) => jiraError(c, 400, ["Unexpected character: the request body is not valid JSON."]);
+const noIssue = (c: Parameters<typeof jiraError>[0]) => jiraError(c, 404, ["Issue does not exist or you do not have permission to see it."]);
+
+jiraApp.post("/rest/api/3/issue", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = createInput.safeParse(json.value);
+  if (!parsed.success) return jiraError(c, 400, [], { fields: "Field 'fields' is required and must hold the issue's fields." });
+  const f = parsed.data.fields;
+  const errors: Record<string, string> = {};
+  if (!f.project || (f.project.key !== PROJECT.key && f.project.id !== PROJECT.id)) errors.project = "valid project is required";
+  if (!f.summary?.trim()) errors.summary = "You must specify a summary of the issue.";
+  else if (f.summary.length > 255) errors.summary = "Summary must be less than 255 characters.";
+  const type = ISSUE_TYPES.find((t) => t.id === f.issuetype?.id || t.name === f.issuetype?.name);
+  if (!type) errors.issuetype = "Specify an issue type";
+  if (f.description !== undefined && f.description !== null && !isAtlassianDocument(f.description)) {
+    errors.description = "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
+  }
+  if (f.duedate && (!/^\d{4}-\d{2}-\d{2}$/.test(f.duedate) || Number.isNaN(Date.parse(f.duedate)))) errors.duedate = `Error parsing date string: ${f.duedate}`;
+  const spaced = f.labels?.find((l) => /\s/.test(l) || l === "");
+  if (spaced !== undefined) errors.labels = `The label '${spaced}' contains spaces which is invalid.`;
+  if (Object.keys(errors).length > 0 || !f.summary || !type) return jiraError(c, 400, [], errors);
+  const created = await jiraState(c.env).create(baseOf(c.req.url), {
+    summary: f.summary,
+    issueTypeId: type.id,
+    description: f.description ?? null,
+    duedate: f.duedate ?? null,
+    labels: f.labels ?? [],
+  });
+  return c.json(created, 201);
+});
+
+jiraApp.get("/rest/api/3/issue/:idOrKey", async (c) => {
+  const query: IssueQuery = { fields: commaList(c.req.query("fields")), properties: commaList(c.req.query("properties")) };
+  const issue = await jiraState(c.env).get(baseOf(c.req.url), c.req.param("idOrKey"), query);
+  return issue ? c.json(issue) : noIssue(c);
+});
+
+async function search(c: Context<SandboxBindings>, input: z.infer<typeof searchInput>) {
+  const jql = parseJql(input.jql ?? "");
+  if (!jql.ok) return jiraError(c, 400, [jql.message]);
+  const offset = decodePageToken(input.nextPageToken);
+  if (offset === null) return jiraError(c, 400, ["The provided next page token is invalid or expired."]);
+  const maxResults = Math.min(input.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP);
+  const page = await jiraState(c.env).search(baseOf(c.req.url), jql.query, offset, maxResults, { fields: input.fields, properties: input.properties });
+  return c.json({
+    issues: page.issues,
+    ...(page.nextOffset !== null ? { nextPageToken: btoa(`offset:${page.nextOffset}`) } : {}),
+    isLast: page.nextOffset === null,
+  });
+}
+
+jiraApp.post("/rest/api/3/search/jql", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = searchInput.safeParse(json.value);
+  if (!parsed.success) return jiraError(c, 400, ["Invalid request payload. Refer to the REST API documentation and try again."]);
+  return search(c, parsed.data);
+});
+
+jiraApp.get("/rest/api/3/search/jql", async (c) => {
+  const maxResults = c.req.query("maxResults");
+  if (maxResults !== undefined && !/^\d+$/.test(maxResults)) return jiraError(c, 400, [`'${maxResults}' is not a valid maxResults value.`]);
+  return search(c, {
+    jql: c.req.query("jql"),
+    nextPageToken: c.req.query("nextPageToken"),
+    maxResults: maxResults === undefined ? undefined : Number(maxResults),
+    fields: commaList(c.req.query("fields")),
+    properties: commaList(c.req.query("properties")),
+  });
+});
+
+jiraApp.get("/rest/api/3/issue/:idOrKey/transitions", async (c) => {
+  const transitions = await jiraState(c.env).transitions(baseOf(c.req.url), c.req.param("idOrKey"));
+  return transitions ? c.json({ expand: "transitions", transitions }) : noIssue(c);
+});
+
+jiraApp.post("/rest/api/3/issue/:idOrKey/transitions", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = transitionInput.safeParse(json.value);
+  if (!parsed.success) return jiraError(c, 400, ["Missing 'transition' identifier"]);
+  const id = parsed.data.transition.id;
+  const result = await jiraState(c.env).transition(baseOf(c.req.url), c.req.param("idOrKey"), id);
+  if (result === "no_issue") return noIssue(c);
+  if (result === "invalid") return jiraError(c, 400, [`Transition id '${id}' is not valid for this issue.`]);
+  return c.body(null, 204);
+});
+
+jiraApp.put("/rest/api/3/issue/:idOrKey/properties/:propertyKey", async (c) => {
+  const key = c.req.param("propertyKey");
+  if (key.length > 255) return jiraError(c, 400, ["The property key can not be longer than 255 characters."]);
+  const raw = await c.req.text();
+  if (new TextEncoder().encode(raw).length > MAX_PROPERTY_BYTES) return jiraError(c, 400, ["The property value can not be longer than 32768 bytes."]);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return jiraError(c, 400, ["The property value must be valid JSON."]);
+  }
+  const result = await jiraState(c.env).setProperty(c.req.param("idOrKey"), key, value);
+  if (result === "no_issue") return noIssue(c);
+  return c.body(null, result === "created" ? 201 : 200);
+});
+
+jiraApp.get("/rest/api/3/issue/:idOrKey/properties/:propertyKey", async (c) => {
+  const key = c.req.param("propertyKey");
+  const result = await jiraState(c.env).getProperty(c.req.param("idOrKey"), key);
+  if (result === "no_issue") return noIssue(c);
+  if (result === "no_property") return jiraError(c, 404, [`The property with key '${key}' does not exist.`]);
+  return c.json(result);
+});
+
+jiraApp.post("/rest/api/3/issue/:idOrKey/comment", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = commentInput.safeParse(json.value);
+  if (!parsed.success || !isAtlassianDocument(parsed.data.body)) {
+    return jiraError(c, 400, [], { comment: "Comment body can not be empty and must be an Atlassian Document (see the Atlassian Document Format)" });
+  }
+  const comment = await jiraState(c.env).addComment(baseOf(c.req.url), c.req.param("idOrKey"), parsed.data.body);
+  return comment ? c.json(comment, 201) : noIssue(c);
+});
+
+jiraApp.get("/rest/api/3/issue/:idOrKey/comment", async (c) => {
+  const startAt = Number(c.req.query("startAt") ?? 0);
+  const maxResults = Number(c.req.query("maxResults") ?? 5000);
+  if (!Number.isInteger(startAt) || startAt < 0 || !Number.isInteger(maxResults) || maxResults < 0) {
+    return jiraError(c, 400, ["startAt and maxResults must be non-negative integers."]);
+  }
+  const page = await jiraState(c.env).comments(baseOf(c.req.url), c.req.param("idOrKey"), startAt, maxResults);
+  return page ? c.json(page) : noIssue(c);
+});
+
+jiraApp.notFound((c) => jiraError(c, 404, [`No Jira route for ${c.req.method} ${c.req.path}`]));

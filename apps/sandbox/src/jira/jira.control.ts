@@ -1,0 +1,31 @@
+import { Hono } from "hono";
+import * as z from "zod/mini";
+import type { SandboxBindings } from "../env";
+import { jiraState } from "./jira.app";
+import { parseJql } from "./jiraJql";
+
+const targetInput = z.object({ url: z.url() });
+
+/** /_sandbox/jira: read the emulated site, steer its webhooks. */
+export const jiraControl = new Hono<SandboxBindings>()
+  .get("/issues", async (c) => {
+    const jql = parseJql(c.req.query("jql") ?? "ORDER BY key ASC");
+    if (!jql.ok) return c.json({ error: "invalid_jql", message: jql.message }, 400);
+    const origin = `${new URL(c.req.url).origin}/jira`;
+    const page = await jiraState(c.env).search(origin, jql.query, 0, 1000, { fields: ["*all"], properties: ["*all"] });
+    return c.json({ issues: page.issues });
+  })
+  .get("/webhooks", async (c) => {
+    const state = jiraState(c.env);
+    return c.json({ targetUrl: await state.webhookTarget(), ...(await state.webhookDeliveries()) });
+  })
+  .put("/webhooks", async (c) => {
+    const parsed = targetInput.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {url} with an http(s) URL" }, 400);
+    await jiraState(c.env).setWebhookTarget(parsed.data.url);
+    return c.json({ targetUrl: parsed.data.url });
+  })
+  .post("/webhooks/flush", async (c) => {
+    await jiraState(c.env).flushWebhooks();
+    return c.json({ flushed: true }, 202);
+  });

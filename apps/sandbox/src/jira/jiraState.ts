@@ -1,0 +1,345 @@
+import { DurableObject } from "cloudflare:workers";
+import type { SandboxEnv } from "../env";
+import { WebhookOutbox } from "../hubspot/webhookOutbox";
+import type { JqlClause, JqlQuery } from "./jiraJql";
+import { ISSUE_TYPES, PROJECT, statusById, TRANSITIONS } from "./jiraWorkflow";
+
+export const JIRA_WEBHOOK_SECRET = "sandbox-jira-secret";
+/** The account behind the sandbox's basic-auth credentials. */
+export const SANDBOX_USER = { accountId: "5b10ac8d82e05b22cc7d4ef5", displayName: "Sandbox Automation", active: true, accountType: "atlassian", timeZone: "Europe/Paris" };
+
+export interface NewIssue {
+  summary: string;
+  issueTypeId: string;
+  description: unknown;
+  duedate: string | null;
+  labels: string[];
+}
+
+export interface IssueQuery {
+  fields?: string[];
+  properties?: string[];
+}
+
+/** Whatever JSON.parse can return, kept shallow: RPC stubs need a serialisable type (not `unknown`) and choke on recursive ones. */
+export type JsonValue = string | number | boolean | null | object;
+
+export interface JiraIssue {
+  id: string;
+  key?: string;
+  self?: string;
+  expand?: string;
+  fields?: Record<string, JsonValue>;
+  properties?: Record<string, JsonValue>;
+}
+
+type IssueRow = {
+  id: number;
+  key: string;
+  number: number;
+  summary: string;
+  issuetype_id: string;
+  description: string | null;
+  duedate: string | null;
+  labels: string;
+  status_id: string;
+  created: string;
+  updated: string;
+};
+
+type CommentRow = { id: number; issue_id: number; body: string; created: string; updated: string };
+
+const ALL_FIELDS = ["summary", "description", "issuetype", "project", "status", "duedate", "labels", "created", "updated", "resolution", "resolutiondate"];
+
+/** Jira's timestamp format: 2026-02-10T09:00:00.000+0000 */
+function jiraTime(date = new Date()): string {
+  return date.toISOString().replace("Z", "+0000");
+}
+
+function restBase(base: string): string {
+  return `${base}/rest/api/3`;
+}
+
+/** All state of the emulated Jira site: one project (PRIV), its issues, properties, comments, webhooks. */
+export class JiraState extends DurableObject<SandboxEnv> {
+  private readonly sql: SqlStorage;
+  private readonly outbox: WebhookOutbox;
+
+  constructor(ctx: DurableObjectState, env: SandboxEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS issues (
+      id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, number INTEGER NOT NULL, summary TEXT NOT NULL, issuetype_id TEXT NOT NULL,
+      description TEXT, duedate TEXT, labels TEXT NOT NULL, status_id TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)`);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS issue_properties (issue_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (issue_id, key))");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS comments (id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, body TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)");
+    this.outbox = new WebhookOutbox(this.sql, ctx.storage);
+  }
+
+  async reset(): Promise<void> {
+    for (const table of ["issues", "issue_properties", "comments"]) this.sql.exec(`DELETE FROM ${table}`);
+    await this.outbox.reset();
+  }
+
+  async seed(scenario: string): Promise<void> {
+    if (scenario !== "default") throw new Error(`unknown jira scenario ${scenario}`);
+    await this.reset();
+    const created = jiraTime(new Date("2026-01-15T09:00:00Z"));
+    this.sql.exec(
+      "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated) VALUES (10000, 'PRIV-1', 1, ?, '10001', ?, NULL, ?, '10000', ?, ?)",
+      "Review the records of processing for 2026",
+      JSON.stringify({ type: "doc", version: 1, content: [{ type: "paragraph", content: [{ type: "text", text: "Yearly review of the processing register." }] }] }),
+      JSON.stringify(["register"]),
+      created,
+      created,
+    );
+  }
+
+  /** Creates an issue in PRIV and announces it with jira:issue_created. */
+  async create(base: string, input: NewIssue): Promise<{ id: string; key: string; self: string }> {
+    const next = this.sql.exec<{ id: number | null; number: number | null }>("SELECT MAX(id) AS id, MAX(number) AS number FROM issues").one();
+    const id = (next.id ?? 9999) + 1;
+    const number = (next.number ?? 0) + 1;
+    const key = `${PROJECT.key}-${number}`;
+    const now = jiraTime();
+    this.sql.exec(
+      "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '10000', ?, ?)",
+      id,
+      key,
+      number,
+      input.summary,
+      input.issueTypeId,
+      input.description === null || input.description === undefined ? null : JSON.stringify(input.description),
+      input.duedate,
+      JSON.stringify(input.labels),
+      now,
+      now,
+    );
+    await this.emit(base, "jira:issue_created", "issue_created", id);
+    return { id: String(id), key, self: `${restBase(base)}/issue/${id}` };
+  }
+
+  get(base: string, idOrKey: string, query: IssueQuery = {}): JiraIssue | null {
+    const row = this.findIssue(idOrKey);
+    return row ? this.shape(base, row, query.fields ?? ["*all"], query.properties) : null;
+  }
+
+  search(base: string, jql: JqlQuery, offset: number, maxResults: number, query: IssueQuery): { issues: JiraIssue[]; nextOffset: number | null } {
+    let rows = this.sql.exec<IssueRow>("SELECT * FROM issues ORDER BY id").toArray().filter((r) => jql.clauses.every((c) => this.matches(r, c)));
+    if (jql.orderBy) {
+      const { field, descending } = jql.orderBy;
+      const value = (r: IssueRow) => (field === "key" ? r.number : field === "created" ? `${r.created}#${String(r.id).padStart(12, "0")}` : r.updated);
+      rows = rows.sort((a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0) * (descending ? -1 : 1));
+    }
+    const page = rows.slice(offset, offset + maxResults);
+    const fields = query.fields?.length ? query.fields : ["id"];
+    return {
+      issues: page.map((r) => this.shape(base, r, fields, query.properties)),
+      nextOffset: offset + maxResults < rows.length ? offset + maxResults : null,
+    };
+  }
+
+  transitions(base: string, idOrKey: string) {
+    if (!this.findIssue(idOrKey)) return null;
+    return TRANSITIONS.map((t) => ({
+      id: t.id,
+      name: t.name,
+      to: this.statusShape(base, t.toStatusId),
+      hasScreen: false,
+      isGlobal: true,
+      isInitial: false,
+      isAvailable: true,
+      isConditional: false,
+      isLooped: false,
+    }));
+  }
+
+  /** Moves the issue; announces the status change with jira:issue_updated and its changelog. */
+  async transition(base: string, idOrKey: string, transitionId: string): Promise<"done" | "no_issue" | "invalid"> {
+    const row = this.findIssue(idOrKey);
+    if (!row) return "no_issue";
+    const transition = TRANSITIONS.find((t) => t.id === transitionId);
+    if (!transition) return "invalid";
+    const now = jiraTime();
+    this.sql.exec("UPDATE issues SET status_id = ?, updated = ? WHERE id = ?", transition.toStatusId, now, row.id);
+    if (transition.toStatusId !== row.status_id) {
+      const from = statusById(row.status_id);
+      const to = statusById(transition.toStatusId);
+      await this.emit(base, "jira:issue_updated", "issue_generic", row.id, {
+        changelog: {
+          id: String(Date.now()),
+          items: [{ field: "status", fieldtype: "jira", fieldId: "status", from: from.id, fromString: from.name, to: to.id, toString: to.name }],
+        },
+      });
+    }
+    return "done";
+  }
+
+  setProperty(idOrKey: string, key: string, value: unknown): "created" | "updated" | "no_issue" {
+    const row = this.findIssue(idOrKey);
+    if (!row) return "no_issue";
+    const existed = this.sql.exec("SELECT 1 FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, key).toArray().length > 0;
+    this.sql.exec(
+      "INSERT INTO issue_properties (issue_id, key, value) VALUES (?, ?, ?) ON CONFLICT(issue_id, key) DO UPDATE SET value = excluded.value",
+      row.id,
+      key,
+      JSON.stringify(value),
+    );
+    return existed ? "updated" : "created";
+  }
+
+  getProperty(idOrKey: string, key: string): { key: string; value: JsonValue } | "no_issue" | "no_property" {
+    const row = this.findIssue(idOrKey);
+    if (!row) return "no_issue";
+    const prop = this.sql.exec<{ value: string }>("SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, key).toArray()[0];
+    return prop ? { key, value: JSON.parse(prop.value) as JsonValue } : "no_property";
+  }
+
+  /** Adds a comment; Jira announces it as jira:issue_updated (issue_commented) carrying the comment. */
+  async addComment(base: string, idOrKey: string, body: unknown) {
+    const row = this.findIssue(idOrKey);
+    if (!row) return null;
+    const id = (this.sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM comments").one().id ?? 9999) + 1;
+    const now = jiraTime();
+    this.sql.exec("INSERT INTO comments (id, issue_id, body, created, updated) VALUES (?, ?, ?, ?, ?)", id, row.id, JSON.stringify(body), now, now);
+    this.sql.exec("UPDATE issues SET updated = ? WHERE id = ?", now, row.id);
+    const comment = this.commentShape(base, { id, issue_id: row.id, body: JSON.stringify(body), created: now, updated: now });
+    await this.emit(base, "jira:issue_updated", "issue_commented", row.id, { comment });
+    return comment;
+  }
+
+  comments(base: string, idOrKey: string, startAt: number, maxResults: number) {
+    const row = this.findIssue(idOrKey);
+    if (!row) return null;
+    const all = this.sql.exec<CommentRow>("SELECT * FROM comments WHERE issue_id = ? ORDER BY id", row.id).toArray();
+    return { startAt, maxResults, total: all.length, comments: all.slice(startAt, startAt + maxResults).map((c) => this.commentShape(base, c)) };
+  }
+
+  // --- webhooks (driven through /_sandbox/jira) ---
+
+  webhookTarget(): string {
+    return this.outbox.targetUrl(this.env.JIRA_WEBHOOK_URL);
+  }
+
+  setWebhookTarget(url: string): void {
+    this.outbox.setTargetUrl(url);
+  }
+
+  webhookDeliveries() {
+    return { pending: this.outbox.pending(), deliveries: this.outbox.deliveries() };
+  }
+
+  async flushWebhooks(): Promise<void> {
+    await this.outbox.flush();
+  }
+
+  override async alarm(): Promise<void> {
+    // X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>, as Jira signs webhooks registered with a secret.
+    await this.outbox.deliverDue(this.webhookTarget(), async (body, _url, meta) => ({
+      "X-Hub-Signature": `sha256=${await hmacSha256Hex(JIRA_WEBHOOK_SECRET, body)}`,
+      // Stable across retries of one webhook, so receivers can deduplicate on it.
+      "X-Atlassian-Webhook-Identifier": String(meta.webhookId),
+      ...(meta.attempt > 1 ? { "X-Atlassian-Webhook-Retry": String(meta.attempt - 1) } : {}),
+    }));
+  }
+
+  // --- internals ---
+
+  private async emit(base: string, webhookEvent: string, eventTypeName: string, issueId: number, extra: Record<string, unknown> = {}): Promise<void> {
+    const row = this.sql.exec<IssueRow>("SELECT * FROM issues WHERE id = ?", issueId).one();
+    const body = {
+      timestamp: Date.now(),
+      webhookEvent,
+      issue_event_type_name: eventTypeName,
+      user: { self: `${restBase(base)}/user?accountId=${SANDBOX_USER.accountId}`, ...SANDBOX_USER },
+      issue: this.shape(base, row, ["*all"]),
+      ...extra,
+    };
+    await this.outbox.enqueue(JSON.stringify(body), Number(this.env.WEBHOOK_DELAY_MS) || 0);
+  }
+
+  private findIssue(idOrKey: string): IssueRow | null {
+    const byId = /^\d+$/.test(idOrKey);
+    return (
+      this.sql.exec<IssueRow>(byId ? "SELECT * FROM issues WHERE id = ?" : "SELECT * FROM issues WHERE key = ?", byId ? Number(idOrKey) : idOrKey.toUpperCase()).toArray()[0] ??
+      null
+    );
+  }
+
+  private matches(row: IssueRow, clause: JqlClause): boolean {
+    let hit: boolean;
+    if (clause.field === "project") hit = clause.value.toUpperCase() === PROJECT.key || clause.value === PROJECT.id;
+    else if (clause.field === "key") hit = clause.value.toUpperCase() === row.key || clause.value === String(row.id);
+    else if (clause.field === "status") hit = statusById(row.status_id).name.toLowerCase() === clause.value.toLowerCase() || clause.value === row.status_id;
+    else {
+      const prop = this.sql.exec<{ value: string }>("SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, clause.propertyKey ?? "").toArray()[0];
+      let value: unknown = prop ? JSON.parse(prop.value) : undefined;
+      for (const part of clause.propertyPath ?? []) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
+      hit = value !== undefined && value !== null && String(value) === clause.value;
+    }
+    return clause.negated ? !hit : hit;
+  }
+
+  private statusShape(base: string, statusId: string) {
+    const s = statusById(statusId);
+    return {
+      self: `${restBase(base)}/status/${s.id}`,
+      description: s.description,
+      iconUrl: `${base}/images/icons/statuses/generic.png`,
+      name: s.name,
+      id: s.id,
+      statusCategory: { self: `${restBase(base)}/statuscategory/${s.statusCategory.id}`, ...s.statusCategory },
+    };
+  }
+
+  private shape(base: string, row: IssueRow, wanted: string[], properties?: string[]): JiraIssue {
+    const self = `${restBase(base)}/issue/${row.id}`;
+    const issue: JiraIssue = { expand: "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations", id: String(row.id), self, key: row.key };
+    if (wanted.length === 1 && wanted[0] === "id") issue.fields = {};
+    else {
+      const names = wanted.some((f) => f === "*all" || f === "*navigable") ? ALL_FIELDS : wanted;
+      const type = ISSUE_TYPES.find((t) => t.id === row.issuetype_id) ?? ISSUE_TYPES[0];
+      const done = statusById(row.status_id).statusCategory.key === "done";
+      const all: Record<string, JsonValue> = {
+        summary: row.summary,
+        description: row.description ? (JSON.parse(row.description) as JsonValue) : null,
+        issuetype: { self: `${restBase(base)}/issuetype/${type.id}`, id: type.id, name: type.name, subtask: type.subtask },
+        project: { self: `${restBase(base)}/project/${PROJECT.id}`, ...PROJECT },
+        status: this.statusShape(base, row.status_id),
+        duedate: row.duedate,
+        labels: JSON.parse(row.labels) as string[],
+        created: row.created,
+        updated: row.updated,
+        resolution: done ? { id: "10000", name: "Done" } : null,
+        resolutiondate: done ? row.updated : null,
+      };
+      issue.fields = Object.fromEntries(names.filter((n) => n in all).map((n) => [n, all[n] ?? null]));
+    }
+    if (properties?.length) {
+      const rows = this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM issue_properties WHERE issue_id = ?", row.id).toArray();
+      issue.properties = Object.fromEntries(rows.filter((r) => properties.includes(r.key) || properties.includes("*all")).map((r) => [r.key, JSON.parse(r.value) as JsonValue]));
+    }
+    return issue;
+  }
+
+  private commentShape(base: string, row: CommentRow) {
+    const author = { self: `${restBase(base)}/user?accountId=${SANDBOX_USER.accountId}`, ...SANDBOX_USER };
+    return {
+      self: `${restBase(base)}/issue/${row.issue_id}/comment/${row.id}`,
+      id: String(row.id),
+      author,
+      body: JSON.parse(row.body) as JsonValue,
+      updateAuthor: author,
+      created: row.created,
+      updated: row.updated,
+      jsdPublic: true,
+    };
+  }
+}
+
+async function hmacSha256Hex(secret: string, body: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+}
