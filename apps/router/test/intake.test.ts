@@ -1,6 +1,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { eventLogStub } from "../src/env";
+import { connectors, deliveriesOf } from "./recordingConnector";
 import { admin, dsrWebhook, postSigned, ROTATED_OUT_KEY } from "./webhookRequests";
 
 async function storedEventCount(): Promise<number> {
@@ -109,23 +110,11 @@ describe("POST /webhooks/dastra", () => {
     const third = await (await postSigned({ data, ...rest, webhookId: 43 })).json<{ id: string; duplicate: boolean }>();
     expect(third).toMatchObject({ id: first.id, duplicate: true });
 
-    const connectors = [env.CONNECTOR_CRM, env.CONNECTOR_CMS, env.CONNECTOR_TASKS] as unknown as RecordingConnector[];
     await vi.waitFor(async () => {
-      for (const connector of connectors) {
-        const { deliveries } = await connector.recorded();
-        expect(deliveries.filter((d) => d.eventId === first.id)).toHaveLength(1);
-      }
+      for (const connector of Object.values(connectors)) expect(await deliveriesOf(connector, first.id)).toHaveLength(1);
     });
     // Give a wrongly repeated delivery the time to show up.
     await new Promise((r) => setTimeout(r, 200));
-    for (const connector of connectors) {
-      const { deliveries } = await connector.recorded();
-      expect(deliveries.filter((d) => d.eventId === first.id)).toHaveLength(1);
-    }
+    for (const connector of Object.values(connectors)) expect(await deliveriesOf(connector, first.id)).toHaveLength(1);
   });
 });
-
-interface RecordingConnector {
-  recorded(): Promise<{ deliveries: { eventId: string; attempt: number; source: string }[]; calls: number }>;
-  control(c: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number }): Promise<unknown>;
-}
