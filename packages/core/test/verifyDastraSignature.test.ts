@@ -10,7 +10,7 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 describe("verifyDastraSignature against openssl vectors", () => {
   it.each(fixture.vectors)("$name: verifies as string and as raw bytes", async (v) => {
     expect(await verifyDastraSignature(v.body, v.signature, [v.key])).toEqual({ ok: true, keyIndex: 0 });
-    expect(await verifyDastraSignature(bytes(v.body).buffer, v.signature, [v.key])).toEqual({ ok: true, keyIndex: 0 });
+    expect(await verifyDastraSignature(bytes(v.body).buffer as ArrayBuffer, v.signature, [v.key])).toEqual({ ok: true, keyIndex: 0 });
     expect(await signDastraPayload(v.body, v.key)).toBe(v.signature);
   });
 
