@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // Worker-side suite: the sandbox runs in workerd from its wrangler.jsonc; tests speak real HTTP to it (SELF)
 // and the emulated Dastra POSTs its webhooks over real TCP to a receiver started in Node by the global setup.
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./test/dastraInterim.wrangler.jsonc" } })],
+  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.jsonc" } })],
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/node/**", "**/node_modules/**"],

@@ -1,8 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { BASIC_SANDBOX, WS, call, control, resetSandbox, token } from "./dastraTestClient";
+import { BASIC_SANDBOX, call, control, resetSandbox, token, WS } from "./dastraTestClient";
 
 const form = "grant_type=client_credentials&scope=api1";
-const formHeaders = (authorization: string) => ({ Authorization: authorization, "Content-Type": "application/x-www-form-urlencoded" });
+const formHeaders = (authorization: string) => ({
+  Authorization: authorization,
+  "Content-Type": "application/x-www-form-urlencoded",
+});
 
 describe("Dastra emulator: authentication", () => {
   beforeEach(resetSandbox);
@@ -18,13 +21,21 @@ describe("Dastra emulator: authentication", () => {
   });
 
   it("answers invalid_client 401 for a wrong private key", async () => {
-    const res = await call("/connect/token", { method: "POST", headers: formHeaders(`Basic ${btoa("sandbox-public:wrong")}`), body: form });
+    const res = await call("/connect/token", {
+      method: "POST",
+      headers: formHeaders(`Basic ${btoa("sandbox-public:wrong")}`),
+      body: form,
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: "invalid_client" });
   });
 
   it("rejects another grant type", async () => {
-    const res = await call("/connect/token", { method: "POST", headers: formHeaders(BASIC_SANDBOX), body: "grant_type=password&scope=api1" });
+    const res = await call("/connect/token", {
+      method: "POST",
+      headers: formHeaders(BASIC_SANDBOX),
+      body: "grant_type=password&scope=api1",
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ error: "unsupported_grant_type" });
   });
@@ -53,7 +64,9 @@ describe("Dastra emulator: authentication", () => {
 
   it("accepts Basic public:private on API calls, as the OpenAPI security scheme allows", async () => {
     expect((await call(`${WS}/Tasks`, { headers: { Authorization: BASIC_SANDBOX } })).status).toBe(200);
-    expect((await call(`${WS}/Tasks`, { headers: { Authorization: `Basic ${btoa("sandbox-public:nope")}` } })).status).toBe(401);
+    expect(
+      (await call(`${WS}/Tasks`, { headers: { Authorization: `Basic ${btoa("sandbox-public:nope")}` } })).status,
+    ).toBe(401);
   });
 
   it("keeps /status public and reports the rate-limit state to an authenticated caller", async () => {
@@ -61,7 +74,9 @@ describe("Dastra emulator: authentication", () => {
     expect((await call("/rate-limiting-state")).status).toBe(401);
     const bearer = await token();
     await call(`${WS}/Tasks`, { headers: { Authorization: `Bearer ${bearer}` } });
-    const state = (await (await call("/rate-limiting-state", { headers: { Authorization: `Bearer ${bearer}` } })).json()) as {
+    const state = (await (
+      await call("/rate-limiting-state", { headers: { Authorization: `Bearer ${bearer}` } })
+    ).json()) as {
       limits: Array<{ limit: number; windowSeconds: number; used: number }>;
     };
     expect(state.limits).toEqual([

@@ -28,7 +28,9 @@ export async function dastraClient() {
       method,
       headers: {
         Authorization: `Bearer ${bearer}`,
-        ...(body === undefined ? {} : { "Content-Type": method === "PATCH" ? "application/json-patch+json" : "application/json" }),
+        ...(body === undefined
+          ? {}
+          : { "Content-Type": method === "PATCH" ? "application/json-patch+json" : "application/json" }),
         ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -89,7 +91,18 @@ export async function flush(): Promise<number> {
   return ((await (await control("POST", "/dastra/webhooks/flush")).json()) as { delivered: number }).delivered;
 }
 
-export async function deliveries(): Promise<Array<{ webhookId: number; url: string; eventType: string; outcome: string; status: number | null; body: string; signature: string | null; attemptedAt: string }>> {
+export async function deliveries(): Promise<
+  Array<{
+    webhookId: number;
+    url: string;
+    eventType: string;
+    outcome: string;
+    status: number | null;
+    body: string;
+    signature: string | null;
+    attemptedAt: string;
+  }>
+> {
   return ((await (await control("GET", "/dastra/deliveries")).json()) as { deliveries: never[] }).deliveries;
 }
 
@@ -102,3 +115,6 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: tests navigate JSON answers whose shape they assert anyway.
+export type Json = Record<string, any>;

@@ -1,7 +1,7 @@
 // Vitest global setup (runs in Node): a real HTTP webhook receiver on 127.0.0.1 for the emulated Dastra to POST to.
 // POST /hooks/<name>?status=<code> records the raw body and headers and answers <code> (default 200);
 // GET /received/<name> returns what <name> got, in arrival order.
-import { type IncomingMessage, createServer } from "node:http";
+import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 
@@ -32,7 +32,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (req.method === "POST" && kind === "hooks" && name) {
       const body = await readBody(req);
       const list = received.get(name) ?? [];
-      list.push({ body, signature: req.headers["dastra-signature"]?.toString() ?? null, contentType: req.headers["content-type"] ?? null, receivedAt: Date.now() });
+      list.push({
+        body,
+        signature: req.headers["dastra-signature"]?.toString() ?? null,
+        contentType: req.headers["content-type"] ?? null,
+        receivedAt: Date.now(),
+      });
       received.set(name, list);
       res.writeHead(Number(url.searchParams.get("status") ?? 200), { "Content-Type": "application/json" }).end("{}");
       return;

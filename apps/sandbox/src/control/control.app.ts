@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
 import { dastraControl } from "../dastra/dastra.control";
-import { SINGLETON, type SandboxBindings, type SandboxEnv } from "../env";
+import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { EMULATED_SERVICES, type EmulatedService } from "../faults/faultPlan";
-// INTERIM import { graphControl } from "../graph/graph.control";
+import { graphControl } from "../graph/graph.control";
 import { hubspotControl } from "../hubspot/hubspot.control";
 import { jiraControl } from "../jira/jira.control";
 
@@ -31,7 +31,10 @@ const faults = (env: SandboxEnv) => env.FAULTS.get(env.FAULTS.idFromName(SINGLET
 const isService = (s: string): s is EmulatedService => (EMULATED_SERVICES as readonly string[]).includes(s);
 
 /** Runs one step on every service; names the ones that failed instead of stopping at the first. */
-async function onEveryService(env: SandboxEnv, step: (name: EmulatedService, s: ReturnType<typeof services>) => Promise<unknown>): Promise<string[]> {
+async function onEveryService(
+  env: SandboxEnv,
+  step: (name: EmulatedService, s: ReturnType<typeof services>) => Promise<unknown>,
+): Promise<string[]> {
   const all = services(env);
   const results = await Promise.allSettled(EMULATED_SERVICES.map((name) => step(name, all)));
   return results.flatMap((r, i) => (r.status === "rejected" ? [`${EMULATED_SERVICES[i]}: ${String(r.reason)}`] : []));
@@ -49,22 +52,28 @@ controlApp.post("/reset", async (c) => {
 controlApp.post("/seed/:scenario", async (c) => {
   const scenario = c.req.param("scenario");
   await faults(c.env).clear();
-  const failed = await onEveryService(c.env, async (name, s) => {
-    if (name !== "dastra") return s[name].seed(scenario);
-    const result = await s.dastra.seed(scenario);
-    if (!result.ok) throw new Error(result.message);
-  });
-  if (failed.length) return c.json({ error: "seed_failed", message: failed.join("; ") }, 400);
+  // Dastra first: an unknown scenario is refused before any other service is touched.
+  const dastra = await services(c.env).dastra.seed(scenario);
+  if (!dastra.ok) return c.json({ error: dastra.error, message: dastra.message }, dastra.status);
+  const failed = await onEveryService(c.env, async (name, s) =>
+    name === "dastra" ? undefined : s[name].seed(scenario),
+  );
+  if (failed.length) return c.json({ error: "seed_failed", message: failed.join("; ") }, 500);
   return c.json({ seeded: scenario, services: EMULATED_SERVICES });
 });
 
 controlApp.put("/faults/:service", async (c) => {
   const service = c.req.param("service");
-  if (!isService(service)) return c.json({ error: "unknown_service", message: `service must be one of ${EMULATED_SERVICES.join(", ")}` }, 404);
+  if (!isService(service))
+    return c.json({ error: "unknown_service", message: `service must be one of ${EMULATED_SERVICES.join(", ")}` }, 404);
   const parsed = faultInput.safeParse(await c.req.json().catch(() => null));
   if (!parsed.success) {
     return c.json(
-      { error: "invalid_body", message: "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms}" },
+      {
+        error: "invalid_body",
+        message:
+          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms}",
+      },
       400,
     );
   }
@@ -79,7 +88,8 @@ controlApp.delete("/faults", async (c) => {
 
 controlApp.delete("/faults/:service", async (c) => {
   const service = c.req.param("service");
-  if (!isService(service)) return c.json({ error: "unknown_service", message: `service must be one of ${EMULATED_SERVICES.join(", ")}` }, 404);
+  if (!isService(service))
+    return c.json({ error: "unknown_service", message: `service must be one of ${EMULATED_SERVICES.join(", ")}` }, 404);
   await faults(c.env).clear(service);
   return c.json({ cleared: [service] });
 });
@@ -87,4 +97,4 @@ controlApp.delete("/faults/:service", async (c) => {
 controlApp.route("/dastra", dastraControl);
 controlApp.route("/hubspot", hubspotControl);
 controlApp.route("/jira", jiraControl);
-// INTERIM controlApp.route("/graph", graphControl);
+controlApp.route("/graph", graphControl);

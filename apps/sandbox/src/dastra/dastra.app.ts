@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { SINGLETON, type SandboxBindings } from "../env";
+import { type SandboxBindings, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import type { Dto } from "./dastraDtos";
 import { type ApiResult, SANDBOX_WORKSPACE_ID } from "./dastraState";
@@ -12,7 +12,8 @@ type DastraEnv = SandboxBindings & { Variables: { clientId: string } };
 type Ctx = Context<DastraEnv>;
 
 const stub = (c: Ctx) => c.env.DASTRA.get(c.env.DASTRA.idFromName(SINGLETON));
-const jsonError = (c: Ctx, status: 400 | 401 | 403 | 404 | 413 | 415 | 429, error: string, message: string) => c.json({ error, message }, status);
+const jsonError = (c: Ctx, status: 400 | 401 | 403 | 404 | 413 | 415 | 429, error: string, message: string) =>
+  c.json({ error, message }, status);
 
 function send<T>(c: Ctx, result: ApiResult<T>, body: (value: T) => Response = (v) => c.json(v as object)): Response {
   if (result.ok) return body(result.value);
@@ -26,7 +27,12 @@ const JSON_TYPES = /^(application\/(json|json-patch\+json|[\w.+-]*\+json)|text\/
 /** Parses a JSON body the way ASP.NET does for the content types the OpenAPI file lists; a Response on failure. */
 async function readJson(c: Ctx): Promise<unknown | Response> {
   if (!JSON_TYPES.test(c.req.header("Content-Type") ?? "")) {
-    return jsonError(c, 415, "unsupported_media_type", "Send application/json (or application/json-patch+json for PATCH)");
+    return jsonError(
+      c,
+      415,
+      "unsupported_media_type",
+      "Send application/json (or application/json-patch+json for PATCH)",
+    );
   }
   try {
     return await c.req.json();
@@ -42,7 +48,10 @@ function listParams(c: Ctx): ListParams {
 
 /** Repeated or comma-separated query values (`states=Open&states=Closed` or `states=Open,Closed`). */
 function many(c: Ctx, name: string): string[] | undefined {
-  const values = (c.req.queries(name) ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const values = (c.req.queries(name) ?? [])
+    .flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return values.length ? values : undefined;
 }
 
@@ -59,7 +68,8 @@ const id = (c: Ctx, name = "id") => Number(c.req.param(name));
 
 export const dastraApp = new Hono<DastraEnv>();
 
-for (const path of ["/connect/*", "/status", "/rate-limiting-state", "/v1/*"]) dastraApp.use(path, faultInjection("dastra"));
+for (const path of ["/connect/*", "/status", "/rate-limiting-state", "/v1/*"])
+  dastraApp.use(path, faultInjection("dastra"));
 
 dastraApp.post("/connect/token", async (c) => {
   const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
@@ -128,7 +138,8 @@ dastraApp.get(dsrs, async (c) => {
 dastraApp.post(dsrs, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return jsonError(c, 400, "validation_error", "Body must be a DataSubjectRequestDto object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return jsonError(c, 400, "validation_error", "Body must be a DataSubjectRequestDto object");
   return send(c, await stub(c).createDsr(body as Dto));
 });
 
@@ -136,7 +147,8 @@ dastraApp.post(`${dsrs}/workflow`, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
   const { id: dsrId, stepId } = (body ?? {}) as Dto;
-  if (!Number.isInteger(dsrId) || !Number.isInteger(stepId)) return jsonError(c, 400, "validation_error", "Body must be {id, stepId} (int32)");
+  if (!Number.isInteger(dsrId) || !Number.isInteger(stepId))
+    return jsonError(c, 400, "validation_error", "Body must be {id, stepId} (int32)");
   return send(c, await stub(c).moveDsrToStep(dsrId as number, stepId as number));
 });
 
@@ -147,7 +159,8 @@ dastraApp.put(`${dsrs}/set-identity-validation/:id{[0-9]+}`, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
   const validation = (body as Dto | null)?.validation;
-  if (typeof validation !== "boolean") return jsonError(c, 400, "validation_error", "Body must be {validation: boolean}");
+  if (typeof validation !== "boolean")
+    return jsonError(c, 400, "validation_error", "Body must be {validation: boolean}");
   return send(c, await stub(c).patchDsr(id(c), [{ op: "replace", path: "/identityValidated", value: validation }]));
 });
 
@@ -168,9 +181,17 @@ dastraApp.post(`${attachments}/:dsrId{[0-9]+}`, async (c) => {
   }
   const form = await c.req.formData().catch(() => null);
   const file: unknown = form?.get("File");
-  if (!(file instanceof File)) return jsonError(c, 400, "validation_error", "multipart field File (a file) is required");
+  if (!(file instanceof File))
+    return jsonError(c, 400, "validation_error", "multipart field File (a file) is required");
   const bytes = await file.arrayBuffer();
-  return send(c, await stub(c).addAttachment(id(c, "dsrId"), { bytes, contentType: file.type || "application/octet-stream", fileName: file.name || "file" }));
+  return send(
+    c,
+    await stub(c).addAttachment(id(c, "dsrId"), {
+      bytes,
+      contentType: file.type || "application/octet-stream",
+      fileName: file.name || "file",
+    }),
+  );
 });
 
 dastraApp.get(`${attachments}/:id{[0-9]+}/download/:fileId`, async (c) => {
@@ -221,7 +242,8 @@ dastraApp.get(tasks, async (c) =>
 dastraApp.post(tasks, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return jsonError(c, 400, "validation_error", "Body must be a TaskCreateUpdateDto object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return jsonError(c, 400, "validation_error", "Body must be a TaskCreateUpdateDto object");
   return send(c, await stub(c).createTask(body as Dto));
 });
 
@@ -245,13 +267,22 @@ dastraApp.post(`${tasks}/:id{[0-9]+}/archive`, async (c) => {
 const actors = "/v1/ws/:ws/Actors";
 
 dastraApp.get(actors, async (c) =>
-  send(c, await stub(c).listActors(listParams(c), { q: c.req.query("q"), types: many(c, "types"), ids: ints(c, "ids"), countries: many(c, "countries") })),
+  send(
+    c,
+    await stub(c).listActors(listParams(c), {
+      q: c.req.query("q"),
+      types: many(c, "types"),
+      ids: ints(c, "ids"),
+      countries: many(c, "countries"),
+    }),
+  ),
 );
 
 dastraApp.post(actors, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return jsonError(c, 400, "validation_error", "Body must be an ActorDto object");
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return jsonError(c, 400, "validation_error", "Body must be an ActorDto object");
   return send(c, await stub(c).createActor(body as Dto));
 });
 
@@ -267,7 +298,13 @@ dastraApp.patch(`${actors}/:id{[0-9]+}`, async (c) => {
 const relationships = "/v1/ws/:ws/GenericRelationships";
 
 dastraApp.get(relationships, async (c) =>
-  c.json(await stub(c).listRelationships({ objectIds: many(c, "objectIds"), objectType: c.req.query("objectType"), targetType: c.req.query("targetType") })),
+  c.json(
+    await stub(c).listRelationships({
+      objectIds: many(c, "objectIds"),
+      objectType: c.req.query("objectType"),
+      targetType: c.req.query("targetType"),
+    }),
+  ),
 );
 
 dastraApp.post(relationships, async (c) => {
@@ -276,7 +313,9 @@ dastraApp.post(relationships, async (c) => {
   return send(c, await stub(c).createRelationships((body ?? {}) as Dto));
 });
 
-dastraApp.delete(`${relationships}/:id`, async (c) => send(c, await stub(c).deleteRelationship(c.req.param("id")), () => c.body(null, 200)));
+dastraApp.delete(`${relationships}/:id`, async (c) =>
+  send(c, await stub(c).deleteRelationship(c.req.param("id")), () => c.body(null, 200)),
+);
 
 // ---- WebHookUrls (tenant-level, not under /ws) ----------------------------------------------
 dastraApp.get("/v1/WebHookUrls", async (c) => {
@@ -298,4 +337,6 @@ dastraApp.put("/v1/WebHookUrls/:id{[0-9]+}", async (c) => {
   return send(c, await stub(c).updateWebhook(id(c), body));
 });
 
-dastraApp.delete("/v1/WebHookUrls/:id{[0-9]+}", async (c) => send(c, await stub(c).deleteWebhook(id(c)), () => c.body(null, 200)));
+dastraApp.delete("/v1/WebHookUrls/:id{[0-9]+}", async (c) =>
+  send(c, await stub(c).deleteWebhook(id(c)), () => c.body(null, 200)),
+);

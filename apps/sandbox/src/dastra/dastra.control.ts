@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { SINGLETON, type SandboxBindings } from "../env";
+import { type SandboxBindings, SINGLETON } from "../env";
 
 const settingsInput = z.object({
   delayMs: z.optional(z.number().check(z.int(), z.gte(0))),
@@ -21,7 +21,14 @@ for (const path of ["/settings", "/webhooks/settings"]) {
   dastraControl.put(path, async (c) => {
     const parsed = settingsInput.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) {
-      return c.json({ error: "invalid_body", message: "expected {delayMs?: int >= 0, dropRate?: 0..1, rateWindowScale?: > 0, tokenLifetimeSeconds?: int > 0}" }, 400);
+      return c.json(
+        {
+          error: "invalid_body",
+          message:
+            "expected {delayMs?: int >= 0, dropRate?: 0..1, rateWindowScale?: > 0, tokenLifetimeSeconds?: int > 0}",
+        },
+        400,
+      );
     }
     return c.json(await dastra(c.env).updateSettings(parsed.data));
   });

@@ -5,44 +5,149 @@ export type Dto = Record<string, unknown>;
 
 export const DSR_STATES = ["Open", "IdentityValidation", "Processing", "Active", "Closed"] as const;
 export const DSR_PURPOSES = [
-  "Unknown", "Information", "Access", "Rectification", "Erasure",
-  "Restriction", "Opposition", "Portability", "AdvanceDirectives", "AutomatedDecision",
+  "Unknown",
+  "Information",
+  "Access",
+  "Rectification",
+  "Erasure",
+  "Restriction",
+  "Opposition",
+  "Portability",
+  "AdvanceDirectives",
+  "AutomatedDecision",
 ] as const;
 export const TASK_STATES = ["Open", "Active", "Closed", "Archived"] as const;
 export const TASK_OBJECT_TYPES = [
-  "DataProcessing", "DataSubject", "DataBreach", "AuditResponse", "Actor",
-  "Asset", "DataRetentionRule", "RiskEvaluation", "ControlPoint", "SecurityMeasure",
+  "DataProcessing",
+  "DataSubject",
+  "DataBreach",
+  "AuditResponse",
+  "Actor",
+  "Asset",
+  "DataRetentionRule",
+  "RiskEvaluation",
+  "ControlPoint",
+  "SecurityMeasure",
 ] as const;
 export const PRIORITIES = ["High", "Medium", "Low"] as const;
 export const ACTOR_TYPES = ["Physical", "Morale"] as const;
-export const RELATIONSHIP_OBJECT_TYPES = ["Actor", "SecurityMeasure", "DataBreach", "Asset", "DataRetentionRule", "Risk"] as const;
+export const RELATIONSHIP_OBJECT_TYPES = [
+  "Actor",
+  "SecurityMeasure",
+  "DataBreach",
+  "Asset",
+  "DataRetentionRule",
+  "Risk",
+] as const;
 
 /** The sandbox's one DSR workflow; moving a DSR to a step sets its state to the step's mappedState. */
 export const DSR_WORKFLOW_STEPS = [
-  { id: 1, label: "Received", order: 0, type: "DataSubject", finalStep: false, initialStep: true, mappedState: "Open", color: null, itemLimit: null, descriptionHtml: null },
-  { id: 2, label: "Identity check", order: 1, type: "DataSubject", finalStep: false, initialStep: false, mappedState: "IdentityValidation", color: null, itemLimit: null, descriptionHtml: null },
-  { id: 3, label: "Processing", order: 2, type: "DataSubject", finalStep: false, initialStep: false, mappedState: "Processing", color: null, itemLimit: null, descriptionHtml: null },
-  { id: 4, label: "Answered", order: 3, type: "DataSubject", finalStep: true, initialStep: false, mappedState: "Closed", color: null, itemLimit: null, descriptionHtml: null },
+  {
+    id: 1,
+    label: "Received",
+    order: 0,
+    type: "DataSubject",
+    finalStep: false,
+    initialStep: true,
+    mappedState: "Open",
+    color: null,
+    itemLimit: null,
+    descriptionHtml: null,
+  },
+  {
+    id: 2,
+    label: "Identity check",
+    order: 1,
+    type: "DataSubject",
+    finalStep: false,
+    initialStep: false,
+    mappedState: "IdentityValidation",
+    color: null,
+    itemLimit: null,
+    descriptionHtml: null,
+  },
+  {
+    id: 3,
+    label: "Processing",
+    order: 2,
+    type: "DataSubject",
+    finalStep: false,
+    initialStep: false,
+    mappedState: "Processing",
+    color: null,
+    itemLimit: null,
+    descriptionHtml: null,
+  },
+  {
+    id: 4,
+    label: "Answered",
+    order: 3,
+    type: "DataSubject",
+    finalStep: true,
+    initialStep: false,
+    mappedState: "Closed",
+    color: null,
+    itemLimit: null,
+    descriptionHtml: null,
+  },
 ] as const;
 
 /** GDPR art. 12(3): one month to answer. */
 const LEGAL_DELAY_MS = 30 * 24 * 3600 * 1000;
 
-/** Every stored field of DataSubjectRequestLightDto with its default. */
+/** Every stored field of DataSubjectRequestLightDto with its default; the required ones default to null so a missing one is caught. */
 function dsrDefaults(now: string): Dto {
   return {
-    id: 0, title: "", locale: "en", archived: false, archivedDate: null, personCategory: "Prospect", complex: false,
-    dateClosed: null, areaId: 1, state: "Open", description: null, message: null, resolutionMessage: null,
-    email: null, phoneNumber: null, givenName: null, familyName: null, dateCreation: now, dateUpdate: now,
-    workFlowStep: DSR_WORKFLOW_STEPS[0], workFlowStepId: 1, channel: "Internal", refId: null, userId: null,
-    purposes: [], closedReason: "None", closedReasonDescription: null,
+    id: 0,
+    title: null,
+    locale: null,
+    archived: false,
+    archivedDate: null,
+    personCategory: "Prospect",
+    complex: false,
+    dateClosed: null,
+    areaId: null,
+    state: "Open",
+    description: null,
+    message: null,
+    resolutionMessage: null,
+    email: null,
+    phoneNumber: null,
+    givenName: null,
+    familyName: null,
+    dateCreation: now,
+    dateUpdate: now,
+    workFlowStep: DSR_WORKFLOW_STEPS[0],
+    workFlowStepId: 1,
+    channel: "Internal",
+    refId: null,
+    userId: null,
+    purposes: null,
+    closedReason: "None",
+    closedReasonDescription: null,
     expiryTime: new Date(Date.parse(now) + LEGAL_DELAY_MS).toISOString(),
-    address: null, zipCode: null, city: null, countryCode: null, nbMessages: 0, nbMessagesNotViewed: 0,
-    remainingDays: null, closingTime: null, additionalDatas: null, userNotified: false, dateUserNotified: null,
-    sendNotification: false, emailValidationDate: now, mailValidated: false, referrerUrl: null, demandId: null,
-    identityValidated: false, dateIdentityValidated: null, widgetId: null,
+    address: null,
+    zipCode: null,
+    city: null,
+    countryCode: null,
+    nbMessages: 0,
+    nbMessagesNotViewed: 0,
+    remainingDays: null,
+    closingTime: null,
+    additionalDatas: null,
+    userNotified: false,
+    dateUserNotified: null,
+    sendNotification: false,
+    emailValidationDate: now,
+    mailValidated: false,
+    referrerUrl: null,
+    demandId: null,
+    identityValidated: false,
+    dateIdentityValidated: null,
+    widgetId: null,
     // Full-DTO fields kept in storage too (not in the light DTO).
-    operatorId: null, tags: null,
+    operatorId: null,
+    tags: null,
   };
 }
 
@@ -64,7 +169,8 @@ export function newDsr(input: Dto, id: number, now: string): Dto {
 /** DataSubjectRequestDto as GET answers it: stored fields, attachments, remaining days computed now. */
 export function dsrDto(stored: Dto, attachments: Dto[]): Dto {
   const expiry = typeof stored.expiryTime === "string" ? Date.parse(stored.expiryTime) : Number.NaN;
-  const remainingDays = Number.isNaN(expiry) || stored.state === "Closed" ? null : Math.ceil((expiry - Date.now()) / 86_400_000);
+  const remainingDays =
+    Number.isNaN(expiry) || stored.state === "Closed" ? null : Math.ceil((expiry - Date.now()) / 86_400_000);
   return { ...stored, remainingDays, attachments };
 }
 
@@ -76,11 +182,37 @@ export function dsrLightDto(stored: Dto): Dto {
 
 function taskDefaults(now: string): Dto {
   return {
-    id: 0, archived: false, projectId: null, iterationId: null, label: "", descriptionHtml: null, objectId: null,
-    objectType: "DataProcessing", priority: "Medium", state: "Open", color: null, workFlowStepId: null, deadline: null,
-    attachments: null, tags: null, ownerId: null, assignedToUserId: null, areaId: 1, workspaceId: 1, dateClosed: null,
-    dateActivated: null, dateCreation: now, dateUpdate: now, additionalDatas: null, parentId: null,
-    descriptionPlainText: null, order: 0, remainingDays: null, closingTime: null, nbSubTasks: 0, nbSubTasksClosed: 0,
+    id: 0,
+    archived: false,
+    projectId: null,
+    iterationId: null,
+    label: "",
+    descriptionHtml: null,
+    objectId: null,
+    objectType: "DataProcessing",
+    priority: "Medium",
+    state: "Open",
+    color: null,
+    workFlowStepId: null,
+    deadline: null,
+    attachments: null,
+    tags: null,
+    ownerId: null,
+    assignedToUserId: null,
+    areaId: 1,
+    workspaceId: 1,
+    dateClosed: null,
+    dateActivated: null,
+    dateCreation: now,
+    dateUpdate: now,
+    additionalDatas: null,
+    parentId: null,
+    descriptionPlainText: null,
+    order: 0,
+    remainingDays: null,
+    closingTime: null,
+    nbSubTasks: 0,
+    nbSubTasksClosed: 0,
   };
 }
 
@@ -90,10 +222,32 @@ export function newTask(input: Dto, id: number, now: string): Dto {
 
 function actorDefaults(now: string): Dto {
   return {
-    id: 0, displayName: null, dateCreation: now, dateUpdate: now, logoUrl: null, actorType: "Physical", vendorType: "B2B",
-    accessLevel: "None", givenName: null, familyName: null, companyName: null, description: null, countryCode: null,
-    readonly: false, email: null, phoneNumber: null, contactName: null, contactPosition: null, immatriculationNumber: null,
-    websiteUrl: null, address: null, zipCode: null, city: null, nbReferences: 0, tags: null, attachments: null,
+    id: 0,
+    displayName: null,
+    dateCreation: now,
+    dateUpdate: now,
+    logoUrl: null,
+    actorType: "Physical",
+    vendorType: "B2B",
+    accessLevel: "None",
+    givenName: null,
+    familyName: null,
+    companyName: null,
+    description: null,
+    countryCode: null,
+    readonly: false,
+    email: null,
+    phoneNumber: null,
+    contactName: null,
+    contactPosition: null,
+    immatriculationNumber: null,
+    websiteUrl: null,
+    address: null,
+    zipCode: null,
+    city: null,
+    nbReferences: 0,
+    tags: null,
+    attachments: null,
   };
 }
 
@@ -108,10 +262,21 @@ function actorDisplayName(a: Dto): string | null {
   return name || null;
 }
 
-export function webhookDto(input: { url: string; workSpaceId: number | null; subscribedEvents: string[] }, id: number, signatureKey: string): Dto {
+export function webhookDto(
+  input: { url: string; workSpaceId: number | null; subscribedEvents: string[] },
+  id: number,
+  signatureKey: string,
+): Dto {
   return {
-    id, url: input.url, workSpaceId: input.workSpaceId, subscribedEvents: input.subscribedEvents, signatureKey,
-    errorMessage: null, nbErrors: 0, dateLastError: null, inError: false,
+    id,
+    url: input.url,
+    workSpaceId: input.workSpaceId,
+    subscribedEvents: input.subscribedEvents,
+    signatureKey,
+    errorMessage: null,
+    nbErrors: 0,
+    dateLastError: null,
+    inError: false,
   };
 }
 
@@ -120,7 +285,9 @@ const oneOf = (values: readonly string[], v: unknown) => isString(v) && values.i
 
 /** Checks a DSR after create or patch; answers the first problem as a sentence, or null. */
 export function dsrProblem(d: Dto): string | null {
-  const missing = ["areaId", "locale", "purposes", "title"].filter((k) => d[k] === null || d[k] === undefined || d[k] === "");
+  const missing = ["areaId", "locale", "purposes", "title"].filter(
+    (k) => d[k] === null || d[k] === undefined || d[k] === "",
+  );
   if (missing.length) return `Required field(s) missing: ${missing.join(", ")}`;
   if (!Number.isInteger(d.areaId)) return "areaId must be an int32";
   if (!isString(d.title) || !isString(d.locale)) return "title and locale must be strings";
@@ -143,8 +310,10 @@ export function taskProblem(t: Dto): string | null {
   if (!oneOf(TASK_OBJECT_TYPES, t.objectType)) return `objectType must be one of ${TASK_OBJECT_TYPES.join("|")}`;
   if (!oneOf(PRIORITIES, t.priority)) return `priority must be one of ${PRIORITIES.join("|")}`;
   if (t.objectId !== null && !isString(t.objectId)) return "objectId must be a string or null";
-  if (t.deadline !== null && (!isString(t.deadline) || Number.isNaN(Date.parse(t.deadline)))) return "deadline must be an ISO date or null";
-  if (t.assignedToUserId !== null && !Number.isInteger(t.assignedToUserId)) return "assignedToUserId must be an int32 or null";
+  if (t.deadline !== null && (!isString(t.deadline) || Number.isNaN(Date.parse(t.deadline))))
+    return "deadline must be an ISO date or null";
+  if (t.assignedToUserId !== null && !Number.isInteger(t.assignedToUserId))
+    return "assignedToUserId must be an int32 or null";
   if (t.additionalDatas !== null && (typeof t.additionalDatas !== "object" || Array.isArray(t.additionalDatas))) {
     return "additionalDatas must be an object or null";
   }
@@ -154,6 +323,7 @@ export function taskProblem(t: Dto): string | null {
 export function actorProblem(a: Dto): string | null {
   if (!oneOf(ACTOR_TYPES, a.actorType)) return `actorType must be one of ${ACTOR_TYPES.join("|")}`;
   if (a.actorType === "Morale" && !a.companyName) return "companyName is required for a Morale actor";
-  if (a.actorType === "Physical" && !a.givenName && !a.familyName && !a.email) return "a Physical actor needs a name or an email";
+  if (a.actorType === "Physical" && !a.givenName && !a.familyName && !a.email)
+    return "a Physical actor needs a name or an email";
   return null;
 }

@@ -48,6 +48,17 @@ export async function seedDastra(dastra: DastraState): Promise<void> {
     deadline: new Date(Date.now() + 14 * 86_400_000).toISOString(),
   });
 
-  dastra.createActor({ actorType: "Morale", companyName: "Acme Analytics SAS", countryCode: "FR", email: "dpo@acme-analytics.example" });
-  dastra.createActor({ actorType: "Physical", givenName: "Jane", familyName: "Doe", email: "jane.doe@example.com", countryCode: "FR" });
+  dastra.createActor({
+    actorType: "Morale",
+    companyName: "Acme Analytics SAS",
+    countryCode: "FR",
+    email: "dpo@acme-analytics.example",
+  });
+  dastra.createActor({
+    actorType: "Physical",
+    givenName: "Jane",
+    familyName: "Doe",
+    email: "jane.doe@example.com",
+    countryCode: "FR",
+  });
 }

@@ -2,21 +2,21 @@ import { DurableObject } from "cloudflare:workers";
 import { isNotificationChannel, type NotificationChannel } from "@dastra/core";
 import type { SandboxEnv } from "../env";
 import {
+  actorProblem,
   DSR_WORKFLOW_STEPS,
   type Dto,
-  READ_ONLY_FIELDS,
-  RELATIONSHIP_OBJECT_TYPES,
-  actorProblem,
   dsrDto,
   dsrLightDto,
   dsrProblem,
   newActor,
   newDsr,
   newTask,
+  READ_ONLY_FIELDS,
+  RELATIONSHIP_OBJECT_TYPES,
   taskProblem,
 } from "./dastraDtos";
 import { seedDastra } from "./dastraSeed";
-import { PatchError, applyJsonPatch } from "./jsonPatch";
+import { applyJsonPatch, PatchError } from "./jsonPatch";
 import { type ListParams, ListQueryError, type PagedList, pageList } from "./listQuery";
 import { RateLimiter, type RateWindowState } from "./rateLimiter";
 import { type DeliveryLogEntry, WebhookEmitter, type WebhookInput } from "./webhookEmitter";
@@ -49,7 +49,12 @@ export const SANDBOX_WORKSPACE_ID = 1;
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
-const fail = (status: ApiError["status"], error: string, message: string): ApiError => ({ ok: false, status, error, message });
+const fail = (status: ApiError["status"], error: string, message: string): ApiError => ({
+  ok: false,
+  status,
+  error,
+  message,
+});
 const notFound = (what: string, id: unknown) => fail(404, "not_found", `${what} ${String(id)} does not exist`);
 const now = () => new Date().toISOString();
 
@@ -64,13 +69,18 @@ export class DastraState extends DurableObject<SandboxEnv> {
   constructor(ctx: DurableObjectState, env: SandboxEnv) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    for (const table of ["dsrs", "tasks", "actors"]) this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, dto TEXT NOT NULL)`);
+    for (const table of ["dsrs", "tasks", "actors"])
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, dto TEXT NOT NULL)`);
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS attachments (id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, dto TEXT NOT NULL, bytes BLOB NOT NULL, content_type TEXT NOT NULL)",
     );
-    this.sql.exec("CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, dto TEXT NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, dto TEXT NOT NULL)",
+    );
     this.sql.exec("CREATE TABLE IF NOT EXISTS relationships (id TEXT PRIMARY KEY, dto TEXT NOT NULL)");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at INTEGER NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at INTEGER NOT NULL)",
+    );
     this.sql.exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     this.rates = new RateLimiter(this.sql);
     this.webhooks = new WebhookEmitter(this.sql, ctx.storage);
@@ -80,7 +90,10 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   settings(): DastraSettings {
     const stored = Object.fromEntries(
-      this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM settings").toArray().map((r) => [r.key, Number(r.value)]),
+      this.sql
+        .exec<{ key: string; value: string }>("SELECT key, value FROM settings")
+        .toArray()
+        .map((r) => [r.key, Number(r.value)]),
     );
     return {
       delayMs: stored.delayMs ?? (Number(this.env.WEBHOOK_DELAY_MS) || 0),
@@ -92,7 +105,8 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   updateSettings(patch: Partial<DastraSettings>): DastraSettings {
     for (const [key, value] of Object.entries(patch)) {
-      if (value !== undefined) this.sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", key, String(value));
+      if (value !== undefined)
+        this.sql.exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", key, String(value));
     }
     return this.settings();
   }
@@ -106,7 +120,12 @@ export class DastraState extends DurableObject<SandboxEnv> {
     const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     const lifetime = this.settings().tokenLifetimeSeconds;
     this.sql.exec("DELETE FROM tokens WHERE expires_at < ?", Date.now());
-    this.sql.exec("INSERT INTO tokens (token, client_id, expires_at) VALUES (?, ?, ?)", token, publicKey, Date.now() + lifetime * 1000);
+    this.sql.exec(
+      "INSERT INTO tokens (token, client_id, expires_at) VALUES (?, ?, ?)",
+      token,
+      publicKey,
+      Date.now() + lifetime * 1000,
+    );
     return { access_token: token, expires_in: lifetime };
   }
 
@@ -115,13 +134,19 @@ export class DastraState extends DurableObject<SandboxEnv> {
     const [scheme, credential] = (authorization ?? "").split(" ", 2);
     let clientId: string | null = null;
     if (scheme?.toLowerCase() === "bearer" && credential) {
-      const row = this.sql.exec<{ client_id: string; expires_at: number }>("SELECT client_id, expires_at FROM tokens WHERE token = ?", credential).toArray()[0];
+      const row = this.sql
+        .exec<{ client_id: string; expires_at: number }>(
+          "SELECT client_id, expires_at FROM tokens WHERE token = ?",
+          credential,
+        )
+        .toArray()[0];
       if (!row) return fail(401, "invalid_token", "The access token is unknown");
       if (row.expires_at <= Date.now()) return fail(401, "invalid_token", "The access token expired");
       clientId = row.client_id;
     } else if (scheme?.toLowerCase() === "basic" && credential) {
       const [pub, priv] = decodeBasic(credential);
-      if (pub !== SANDBOX_PUBLIC_KEY || priv !== SANDBOX_PRIVATE_KEY) return fail(401, "invalid_client", "Unknown API key");
+      if (pub !== SANDBOX_PUBLIC_KEY || priv !== SANDBOX_PRIVATE_KEY)
+        return fail(401, "invalid_client", "Unknown API key");
       clientId = pub;
     } else {
       return fail(401, "unauthorized", "Send Authorization: Bearer <token> from /connect/token");
@@ -129,7 +154,10 @@ export class DastraState extends DurableObject<SandboxEnv> {
     if (!countRequest) return ok({ clientId });
     const decision = this.rates.take(clientId, this.settings().rateWindowScale);
     if (!decision.ok) {
-      return { ...fail(429, "too_many_requests", "API rate limit exceeded (500/min, 10,000/10 min per API key)"), retryAfter: decision.retryAfterSeconds };
+      return {
+        ...fail(429, "too_many_requests", "API rate limit exceeded (500/min, 10,000/10 min per API key)"),
+        retryAfter: decision.retryAfterSeconds,
+      };
     }
     return ok({ clientId });
   }
@@ -141,7 +169,10 @@ export class DastraState extends DurableObject<SandboxEnv> {
   // ---- generic record storage -----------------------------------------------------------------
 
   private all(table: Table): Dto[] {
-    return this.sql.exec<{ dto: string }>(`SELECT dto FROM ${table} ORDER BY id`).toArray().map((r) => JSON.parse(r.dto) as Dto);
+    return this.sql
+      .exec<{ dto: string }>(`SELECT dto FROM ${table} ORDER BY id`)
+      .toArray()
+      .map((r) => JSON.parse(r.dto) as Dto);
   }
 
   private one(table: Table, id: number): Dto | null {
@@ -197,13 +228,24 @@ export class DastraState extends DurableObject<SandboxEnv> {
     return stored ? ok(this.fullDsr(stored)) : notFound("DataSubjectRequest", id);
   }
 
-  listDsrs(params: ListParams, where: { states?: string[]; archived?: boolean; ids?: number[]; q?: string; areaId?: number }): ApiResult<PagedList<Dto>> {
+  listDsrs(
+    params: ListParams,
+    where: { states?: string[]; archived?: boolean; ids?: number[]; q?: string; areaId?: number },
+  ): ApiResult<PagedList<Dto>> {
     const items = this.all("dsrs")
       .filter((d) => !where.states?.length || where.states.includes(d.state as string))
       .filter((d) => where.archived === undefined || d.archived === where.archived)
       .filter((d) => !where.ids?.length || where.ids.includes(d.id as number))
       .filter((d) => where.areaId === undefined || d.areaId === where.areaId)
-      .filter((d) => !where.q || [d.title, d.email, d.givenName, d.familyName].some((v) => String(v ?? "").toLowerCase().includes((where.q as string).toLowerCase())))
+      .filter(
+        (d) =>
+          !where.q ||
+          [d.title, d.email, d.givenName, d.familyName].some((v) =>
+            String(v ?? "")
+              .toLowerCase()
+              .includes((where.q as string).toLowerCase()),
+          ),
+      )
       .map((d) => this.fullDsr(d));
     return this.list(items, params);
   }
@@ -222,12 +264,14 @@ export class DastraState extends DurableObject<SandboxEnv> {
     const problem = dsrProblem(after);
     if (problem) return fail(400, "validation_error", problem);
     if (after.state === "Closed" && before.state !== "Closed") after.dateClosed = after.dateUpdate;
-    if (after.identityValidated === true && before.identityValidated !== true) after.dateIdentityValidated ??= after.dateUpdate;
+    if (after.identityValidated === true && before.identityValidated !== true)
+      after.dateIdentityValidated ??= after.dateUpdate;
     this.save("dsrs", after);
     const dto = this.fullDsr(after);
     await this.emit("DataSubjectUpdate", dto);
     if (after.state !== before.state) await this.emit("DataSubjectStateChange", dto);
-    if (after.identityValidated === true && before.identityValidated !== true) await this.emit("DataSubjectIdentityValidated", dto);
+    if (after.identityValidated === true && before.identityValidated !== true)
+      await this.emit("DataSubjectIdentityValidated", dto);
     if (after.state === "Closed" && before.state !== "Closed") await this.emit("DataSubjectRequestProcessed", dto);
     if (after.archived === true && before.archived !== true) await this.emit("DataSubjectArchived", dto);
     return ok(dto);
@@ -244,8 +288,19 @@ export class DastraState extends DurableObject<SandboxEnv> {
     const before = this.one("dsrs", id);
     if (!before) return notFound("DataSubjectRequest", id);
     const step = DSR_WORKFLOW_STEPS.find((s) => s.id === stepId);
-    if (!step) return fail(400, "validation_error", `stepId ${stepId} is not a step of the DSR workflow (${DSR_WORKFLOW_STEPS.map((s) => s.id).join(", ")})`);
-    return this.updateDsr(before, { ...before, workFlowStepId: step.id, workFlowStep: step, state: step.mappedState, dateUpdate: now() });
+    if (!step)
+      return fail(
+        400,
+        "validation_error",
+        `stepId ${stepId} is not a step of the DSR workflow (${DSR_WORKFLOW_STEPS.map((s) => s.id).join(", ")})`,
+      );
+    return this.updateDsr(before, {
+      ...before,
+      workFlowStepId: step.id,
+      workFlowStep: step,
+      state: step.mappedState,
+      dateUpdate: now(),
+    });
   }
 
   async archiveDsr(id: number, archived: boolean): Promise<ApiResult<Dto>> {
@@ -259,58 +314,102 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   addAttachment(dsrId: number, file: StoredFile): ApiResult<Dto> {
     if (!this.one("dsrs", dsrId)) return notFound("DataSubjectRequest", dsrId);
-    if (file.bytes.byteLength > MAX_ATTACHMENT_BYTES) return fail(413, "payload_too_large", "Attachments are limited to 10 MB");
+    if (file.bytes.byteLength > MAX_ATTACHMENT_BYTES)
+      return fail(413, "payload_too_large", "Attachments are limited to 10 MB");
     const t = now();
     const dot = file.fileName.lastIndexOf(".");
     const dto: Dto = {
-      id: crypto.randomUUID(), extension: dot > 0 ? file.fileName.slice(dot) : null, size: file.bytes.byteLength, nbDownload: 0,
-      transmitted: false, fileName: file.fileName, label: file.fileName, userRequestMessageId: null, userRequestId: dsrId,
-      dateCreation: t, dateUpdate: t, expiration: null, dateLastDownload: null, dateFileRemoved: null, deleted: false, expired: false, color: null,
+      id: crypto.randomUUID(),
+      extension: dot > 0 ? file.fileName.slice(dot) : null,
+      size: file.bytes.byteLength,
+      nbDownload: 0,
+      transmitted: false,
+      fileName: file.fileName,
+      label: file.fileName,
+      userRequestMessageId: null,
+      userRequestId: dsrId,
+      dateCreation: t,
+      dateUpdate: t,
+      expiration: null,
+      dateLastDownload: null,
+      dateFileRemoved: null,
+      deleted: false,
+      expired: false,
+      color: null,
     };
     this.sql.exec(
       "INSERT INTO attachments (id, dsr_id, dto, bytes, content_type) VALUES (?, ?, ?, ?, ?)",
-      dto.id as string, dsrId, JSON.stringify(dto), file.bytes, file.contentType,
+      dto.id as string,
+      dsrId,
+      JSON.stringify(dto),
+      file.bytes,
+      file.contentType,
     );
     return ok(dto);
   }
 
   downloadAttachment(dsrId: number, fileId: string): ApiResult<StoredFile> {
     const row = this.sql
-      .exec<{ dto: string; bytes: ArrayBuffer; content_type: string }>("SELECT dto, bytes, content_type FROM attachments WHERE id = ? AND dsr_id = ?", fileId, dsrId)
+      .exec<{ dto: string; bytes: ArrayBuffer; content_type: string }>(
+        "SELECT dto, bytes, content_type FROM attachments WHERE id = ? AND dsr_id = ?",
+        fileId,
+        dsrId,
+      )
       .toArray()[0];
     if (!row) return notFound("Attachment", fileId);
     const dto = JSON.parse(row.dto) as Dto;
     const t = now();
-    this.sql.exec("UPDATE attachments SET dto = ? WHERE id = ?", JSON.stringify({ ...dto, nbDownload: (dto.nbDownload as number) + 1, dateLastDownload: t }), fileId);
+    this.sql.exec(
+      "UPDATE attachments SET dto = ? WHERE id = ?",
+      JSON.stringify({ ...dto, nbDownload: (dto.nbDownload as number) + 1, dateLastDownload: t }),
+      fileId,
+    );
     return ok({ bytes: row.bytes, contentType: row.content_type, fileName: String(dto.fileName ?? "file") });
   }
 
   deleteAttachment(dsrId: number, fileId: string): ApiResult<null> {
-    const existed = this.sql.exec("SELECT 1 FROM attachments WHERE id = ? AND dsr_id = ?", fileId, dsrId).toArray().length > 0;
+    const existed =
+      this.sql.exec("SELECT 1 FROM attachments WHERE id = ? AND dsr_id = ?", fileId, dsrId).toArray().length > 0;
     if (!existed) return notFound("Attachment", fileId);
     this.sql.exec("DELETE FROM attachments WHERE id = ?", fileId);
     return ok(null);
   }
 
   async createMessage(input: Dto): Promise<ApiResult<Dto>> {
-    if (typeof input.message !== "string" || input.message === "") return fail(400, "validation_error", "Required field missing: message");
+    if (typeof input.message !== "string" || input.message === "")
+      return fail(400, "validation_error", "Required field missing: message");
     const dsrId = input.dataSubjectRequestId;
     const dsr = typeof dsrId === "number" ? this.one("dsrs", dsrId) : null;
     if (!dsr) return fail(400, "validation_error", `dataSubjectRequestId ${String(dsrId)} is not an existing request`);
     const t = now();
     const dto: Dto = {
-      id: crypto.randomUUID(), files: [], message: input.message, dateUpdate: t, dateCreation: t, dateSend: t, dateViewed: null,
-      user: { id: 1, displayName: "Sandbox API", email: null }, userRequestId: dsrId, attachmentsLifetimeInHours: null,
+      id: crypto.randomUUID(),
+      files: [],
+      message: input.message,
+      dateUpdate: t,
+      dateCreation: t,
+      dateSend: t,
+      dateViewed: null,
+      user: { id: 1, displayName: "Sandbox API", email: null },
+      userRequestId: dsrId,
+      attachmentsLifetimeInHours: null,
       attachments: Array.isArray(input.attachments) ? input.attachments : [],
     };
-    this.sql.exec("INSERT INTO messages (id, dsr_id, dto) VALUES (?, ?, ?)", dto.id as string, dsrId as number, JSON.stringify(dto));
+    this.sql.exec(
+      "INSERT INTO messages (id, dsr_id, dto) VALUES (?, ?, ?)",
+      dto.id as string,
+      dsrId as number,
+      JSON.stringify(dto),
+    );
     this.save("dsrs", { ...dsr, nbMessages: (dsr.nbMessages as number) + 1, dateUpdate: t });
     await this.emit("DataSubjectMessage", dto);
     return ok(dto);
   }
 
   listMessages(params: ListParams, dsrId?: number): ApiResult<PagedList<Dto>> {
-    const rows = this.sql.exec<{ dto: string; dsr_id: number }>("SELECT dto, dsr_id FROM messages ORDER BY rowid").toArray();
+    const rows = this.sql
+      .exec<{ dto: string; dsr_id: number }>("SELECT dto, dsr_id FROM messages ORDER BY rowid")
+      .toArray();
     const items = rows.filter((r) => dsrId === undefined || r.dsr_id === dsrId).map((r) => JSON.parse(r.dto) as Dto);
     return this.list(items, { sortBy: "dateCreation", ...params });
   }
@@ -322,14 +421,30 @@ export class DastraState extends DurableObject<SandboxEnv> {
     return t ? ok(t) : notFound("Task", id);
   }
 
-  listTasks(params: ListParams, where: { states?: string[]; objectType?: string; objectIds?: string[]; ids?: number[]; archived?: boolean; q?: string }): ApiResult<PagedList<Dto>> {
+  listTasks(
+    params: ListParams,
+    where: {
+      states?: string[];
+      objectType?: string;
+      objectIds?: string[];
+      ids?: number[];
+      archived?: boolean;
+      q?: string;
+    },
+  ): ApiResult<PagedList<Dto>> {
     const items = this.all("tasks")
       .filter((t) => !where.states?.length || where.states.includes(t.state as string))
       .filter((t) => !where.objectType || t.objectType === where.objectType)
       .filter((t) => !where.objectIds?.length || where.objectIds.includes(String(t.objectId)))
       .filter((t) => !where.ids?.length || where.ids.includes(t.id as number))
       .filter((t) => where.archived === undefined || t.archived === where.archived)
-      .filter((t) => !where.q || String(t.label).toLowerCase().includes((where.q as string).toLowerCase()));
+      .filter(
+        (t) =>
+          !where.q ||
+          String(t.label)
+            .toLowerCase()
+            .includes((where.q as string).toLowerCase()),
+      );
     return this.list(items, params);
   }
 
@@ -351,7 +466,8 @@ export class DastraState extends DurableObject<SandboxEnv> {
     this.save("tasks", after);
     await this.emit("TaskEdit", after);
     if (after.state !== before.state) await this.emit("TaskChangeState", after);
-    if (after.assignedToUserId !== before.assignedToUserId && after.assignedToUserId !== null) await this.emit("TaskAssigned", after);
+    if (after.assignedToUserId !== before.assignedToUserId && after.assignedToUserId !== null)
+      await this.emit("TaskAssigned", after);
     if (after.archived === true && before.archived !== true) await this.emit("TaskArchived", after);
     return ok(after);
   }
@@ -376,12 +492,23 @@ export class DastraState extends DurableObject<SandboxEnv> {
     return a ? ok(a) : notFound("Actor", id);
   }
 
-  listActors(params: ListParams, where: { q?: string; types?: string[]; ids?: number[]; countries?: string[] }): ApiResult<PagedList<Dto>> {
+  listActors(
+    params: ListParams,
+    where: { q?: string; types?: string[]; ids?: number[]; countries?: string[] },
+  ): ApiResult<PagedList<Dto>> {
     const items = this.all("actors")
       .filter((a) => !where.types?.length || where.types.includes(a.actorType as string))
       .filter((a) => !where.ids?.length || where.ids.includes(a.id as number))
       .filter((a) => !where.countries?.length || where.countries.includes(a.countryCode as string))
-      .filter((a) => !where.q || [a.displayName, a.companyName, a.email].some((v) => String(v ?? "").toLowerCase().includes((where.q as string).toLowerCase())));
+      .filter(
+        (a) =>
+          !where.q ||
+          [a.displayName, a.companyName, a.email].some((v) =>
+            String(v ?? "")
+              .toLowerCase()
+              .includes((where.q as string).toLowerCase()),
+          ),
+      );
     return this.list(items, params);
   }
 
@@ -408,7 +535,8 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   async createRelationships(input: Dto): Promise<ApiResult<Dto[]>> {
     const types: readonly string[] = RELATIONSHIP_OBJECT_TYPES;
-    if (typeof input.originId !== "string" || input.originId === "") return fail(400, "validation_error", "Required field missing: originId");
+    if (typeof input.originId !== "string" || input.originId === "")
+      return fail(400, "validation_error", "Required field missing: originId");
     if (!types.includes(input.originType as string) || !types.includes(input.targetType as string)) {
       return fail(400, "validation_error", `originType and targetType must be one of ${types.join("|")}`);
     }
@@ -417,9 +545,13 @@ export class DastraState extends DurableObject<SandboxEnv> {
     const created: Dto[] = [];
     for (const targetId of targetIds) {
       const dto: Dto = {
-        id: crypto.randomUUID(), reverse: input.reverse === true, originType: input.originType, originId: input.originId,
+        id: crypto.randomUUID(),
+        reverse: input.reverse === true,
+        originType: input.originType,
+        originId: input.originId,
         target: { id: targetId, type: input.targetType, label: null, deleted: false, archived: false },
-        label: typeof input.label === "string" ? input.label : null, description: typeof input.description === "string" ? input.description : null,
+        label: typeof input.label === "string" ? input.label : null,
+        description: typeof input.description === "string" ? input.description : null,
         dateCreation: now(),
       };
       this.sql.exec("INSERT INTO relationships (id, dto) VALUES (?, ?)", dto.id as string, JSON.stringify(dto));
@@ -496,7 +628,10 @@ export class DastraState extends DurableObject<SandboxEnv> {
     return {
       dataSubjectRequests: this.all("dsrs").map((d) => this.fullDsr(d)),
       attachments,
-      messages: this.sql.exec<{ dto: string }>("SELECT dto FROM messages ORDER BY rowid").toArray().map((r) => JSON.parse(r.dto)),
+      messages: this.sql
+        .exec<{ dto: string }>("SELECT dto FROM messages ORDER BY rowid")
+        .toArray()
+        .map((r) => JSON.parse(r.dto)),
       tasks: this.all("tasks"),
       actors: this.all("actors"),
       relationships: this.listRelationships({}),
@@ -508,13 +643,15 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   /** Empties every record, webhook, delivery and rate window and restores settings from vars; issued tokens stay valid. */
   async reset(): Promise<void> {
-    for (const table of ["dsrs", "tasks", "actors", "attachments", "messages", "relationships", "settings"]) this.sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["dsrs", "tasks", "actors", "attachments", "messages", "relationships", "settings"])
+      this.sql.exec(`DELETE FROM ${table}`);
     this.rates.clear();
     await this.webhooks.clear();
   }
 
   async seed(scenario: string): Promise<ApiResult<{ scenario: string }>> {
-    if (scenario !== "default" && scenario !== "empty") return fail(404, "unknown_scenario", `Dastra has no seed scenario "${scenario}" (default, empty)`);
+    if (scenario !== "default" && scenario !== "empty")
+      return fail(404, "unknown_scenario", `Dastra has no seed scenario "${scenario}" (default, empty)`);
     await this.reset();
     if (scenario === "default") await seedDastra(this);
     // Registered last, so seeding itself sends nothing.
@@ -529,9 +666,22 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
 /** What the router subscribes to: every DSR and task event, and relation additions. */
 const ROUTER_EVENTS: NotificationChannel[] = [
-  "DataSubjectCreation", "DataSubjectUpdate", "DataSubjectStateChange", "DataSubjectIdentityValidated", "DataSubjectMessage",
-  "DataSubjectMessageAssigned", "DataSubjectRequestProcessed", "DataSubjectArchived", "DataSubjectWidgetCreation",
-  "TaskCreation", "TaskEdit", "TaskChangeState", "TaskAssigned", "TaskArchived", "TaskMention", "AddGenericRelation",
+  "DataSubjectCreation",
+  "DataSubjectUpdate",
+  "DataSubjectStateChange",
+  "DataSubjectIdentityValidated",
+  "DataSubjectMessage",
+  "DataSubjectMessageAssigned",
+  "DataSubjectRequestProcessed",
+  "DataSubjectArchived",
+  "DataSubjectWidgetCreation",
+  "TaskCreation",
+  "TaskEdit",
+  "TaskChangeState",
+  "TaskAssigned",
+  "TaskArchived",
+  "TaskMention",
+  "AddGenericRelation",
 ];
 
 function decodeBasic(credential: string): [string, string] {
@@ -545,7 +695,8 @@ function decodeBasic(credential: string): [string, string] {
 }
 
 function webhookInput(raw: unknown): ApiResult<WebhookInput> {
-  if (typeof raw !== "object" || raw === null) return fail(400, "validation_error", "Body must be a WebHookUrlCreationDto object");
+  if (typeof raw !== "object" || raw === null)
+    return fail(400, "validation_error", "Body must be a WebHookUrlCreationDto object");
   const r = raw as Dto;
   let url: URL;
   try {
@@ -553,12 +704,14 @@ function webhookInput(raw: unknown): ApiResult<WebhookInput> {
   } catch {
     return fail(400, "validation_error", "url must be an absolute http(s) URL");
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return fail(400, "validation_error", "url must be an absolute http(s) URL");
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return fail(400, "validation_error", "url must be an absolute http(s) URL");
   const events = r.subscribedEvents ?? [];
   if (!Array.isArray(events) || !events.every(isNotificationChannel)) {
     return fail(400, "validation_error", "subscribedEvents must be an array of NotificationChannel values");
   }
   const ws = r.workSpaceId ?? null;
-  if (ws !== null && !Number.isInteger(ws)) return fail(400, "validation_error", "workSpaceId must be an int32 or null");
+  if (ws !== null && !Number.isInteger(ws))
+    return fail(400, "validation_error", "workSpaceId must be an int32 or null");
   return ok({ url: String(r.url), workSpaceId: ws as number | null, subscribedEvents: events });
 }

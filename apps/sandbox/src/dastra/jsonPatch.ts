@@ -37,20 +37,27 @@ function arrayIndex(arr: unknown[], token: string, allowEnd: boolean): number {
 }
 
 /** Applies the operations to a deep copy of `doc`; throws PatchError on the first invalid one. */
-export function applyJsonPatch<T extends Record<string, unknown>>(doc: T, operations: unknown, readOnly: readonly string[]): T {
+export function applyJsonPatch<T extends Record<string, unknown>>(
+  doc: T,
+  operations: unknown,
+  readOnly: readonly string[],
+): T {
   if (!Array.isArray(operations)) throw new PatchError("body must be a JSON Patch array of {op, path, value}");
   const out = structuredClone(doc) as Record<string, unknown>;
   for (const raw of operations as unknown[]) {
     if (!isContainer(raw) || Array.isArray(raw)) throw new PatchError("each operation must be an object");
     const { op, path, value } = raw as Record<string, unknown>;
-    if (typeof op !== "string" || typeof path !== "string") throw new PatchError("each operation needs string op and path");
+    if (typeof op !== "string" || typeof path !== "string")
+      throw new PatchError("each operation needs string op and path");
     const parts = tokens(path);
     const top = keyIn(out, parts[0] ?? "", true);
     if (readOnly.includes(top)) throw new PatchError(`${top} is read-only`);
     let parent: Container = out;
     for (let i = 0; i < parts.length - 1; i++) {
       const token = parts[i] as string;
-      const next: unknown = Array.isArray(parent) ? parent[arrayIndex(parent, token, false)] : parent[keyIn(parent, token, i === 0)];
+      const next: unknown = Array.isArray(parent)
+        ? parent[arrayIndex(parent, token, false)]
+        : parent[keyIn(parent, token, i === 0)];
       if (!isContainer(next)) throw new PatchError(`path "${path}" does not exist`);
       parent = next;
     }

@@ -48,7 +48,9 @@ function compare(a: unknown, b: unknown): number | null {
 
 function matches(item: Item, rule: Rule): boolean {
   if ("rules" in rule) {
-    return rule.separator === "Or" ? rule.rules.some((r) => matches(item, r)) : rule.rules.every((r) => matches(item, r));
+    return rule.separator === "Or"
+      ? rule.rules.some((r) => matches(item, r))
+      : rule.rules.every((r) => matches(item, r));
   }
   const { found, value } = fieldOf(item, rule.field);
   if (!found) throw new ListQueryError(`filters: unknown field "${rule.field}"`);
@@ -76,7 +78,9 @@ function matches(item: Item, rule: Rule): boolean {
     case "contains":
     case "doesNotContains": {
       const hay = Array.isArray(value) ? value.map(String) : String(value ?? "").toLowerCase();
-      const hit = Array.isArray(hay) ? hay.includes(String(rule.value)) : hay.includes(String(rule.value ?? "").toLowerCase());
+      const hit = Array.isArray(hay)
+        ? hay.includes(String(rule.value))
+        : hay.includes(String(rule.value ?? "").toLowerCase());
       return rule.operator === "contains" ? hit : !hit;
     }
     case "isNull":
@@ -127,7 +131,8 @@ export function pageList<T extends Item>(all: T[], params: ListParams): PagedLis
   }
   const sortBy = params.sortBy || "id";
   const asc = params.asc?.toLowerCase() === "true";
-  if (items.length > 0 && !fieldOf(items[0] as Item, sortBy).found) throw new ListQueryError(`sortBy: unknown field "${sortBy}"`);
+  if (items.length > 0 && !fieldOf(items[0] as Item, sortBy).found)
+    throw new ListQueryError(`sortBy: unknown field "${sortBy}"`);
   items = [...items].sort((a, b) => {
     const c = compare(fieldOf(a, sortBy).value, fieldOf(b, sortBy).value) ?? 0;
     const tie = c === 0 ? (compare(a.id, b.id) ?? 0) : c;

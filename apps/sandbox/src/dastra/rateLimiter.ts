@@ -24,10 +24,19 @@ export class RateLimiter {
     );
   }
 
-  private current(clientId: string, baseMs: number, scale: number, now: number): { startedAt: number; count: number; lengthMs: number } {
+  private current(
+    clientId: string,
+    baseMs: number,
+    scale: number,
+    now: number,
+  ): { startedAt: number; count: number; lengthMs: number } {
     const lengthMs = baseMs / scale;
     const row = this.sql
-      .exec<{ started_at: number; count: number }>("SELECT started_at, count FROM rate_windows WHERE client_id = ? AND base_ms = ?", clientId, baseMs)
+      .exec<{ started_at: number; count: number }>(
+        "SELECT started_at, count FROM rate_windows WHERE client_id = ? AND base_ms = ?",
+        clientId,
+        baseMs,
+      )
       .toArray()[0];
     if (!row || now >= row.started_at + lengthMs) return { startedAt: now, count: 0, lengthMs };
     return { startedAt: row.started_at, count: row.count, lengthMs };

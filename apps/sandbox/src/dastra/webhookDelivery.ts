@@ -22,9 +22,19 @@ export async function deliverWebhook(url: string, body: string, signatureKey: st
     });
     // Drain the body so the connection is released; its content is irrelevant.
     await res.arrayBuffer().catch(() => undefined);
-    return { ok: res.status === 200, status: res.status, error: res.status === 200 ? null : `HTTP ${res.status}`, signature };
+    return {
+      ok: res.status === 200,
+      status: res.status,
+      error: res.status === 200 ? null : `HTTP ${res.status}`,
+      signature,
+    };
   } catch (err) {
     const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
-    return { ok: false, status: null, error: timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `unreachable: ${String(err)}`, signature };
+    return {
+      ok: false,
+      status: null,
+      error: timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `unreachable: ${String(err)}`,
+      signature,
+    };
   }
 }

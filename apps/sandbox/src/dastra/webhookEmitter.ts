@@ -53,7 +53,10 @@ export class WebhookEmitter {
   }
 
   list(workspaceId?: number): Dto[] {
-    const all = this.sql.exec<{ dto: string }>("SELECT dto FROM webhooks ORDER BY id").toArray().map((r) => JSON.parse(r.dto) as Dto);
+    const all = this.sql
+      .exec<{ dto: string }>("SELECT dto FROM webhooks ORDER BY id")
+      .toArray()
+      .map((r) => JSON.parse(r.dto) as Dto);
     return workspaceId === undefined ? all : all.filter((w) => w.workSpaceId === workspaceId);
   }
 
@@ -67,7 +70,7 @@ export class WebhookEmitter {
   }
 
   create(input: WebhookInput, signatureKey: string): Dto {
-    const id = (this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM webhooks").one().n as number);
+    const id = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(id), 0) + 1 AS n FROM webhooks").one().n as number;
     const dto = webhookDto(input, id, signatureKey);
     this.save(dto);
     return dto;
@@ -90,7 +93,12 @@ export class WebhookEmitter {
   }
 
   /** Queues one event for every webhook of the workspace (or tenant-wide) that subscribed to its type and is not blocked. */
-  async emit(eventType: NotificationChannel, workspaceId: number, data: Dto, settings: EmissionSettings): Promise<void> {
+  async emit(
+    eventType: NotificationChannel,
+    workspaceId: number,
+    data: Dto,
+    settings: EmissionSettings,
+  ): Promise<void> {
     const now = Date.now();
     const targets = this.list().filter(
       (w) =>
@@ -161,7 +169,15 @@ export class WebhookEmitter {
       sent++;
       // Re-read: the webhook may have been edited while the request was in flight.
       const fresh = this.get(row.webhook_id);
-      this.log(webhook, row.event_type, result.ok ? "sent" : "failed", result.status, result.error, row.body, result.signature);
+      this.log(
+        webhook,
+        row.event_type,
+        result.ok ? "sent" : "failed",
+        result.status,
+        result.error,
+        row.body,
+        result.signature,
+      );
       if (!result.ok && fresh) {
         const nbErrors = (fresh.nbErrors as number) + 1;
         this.save({
@@ -177,7 +193,15 @@ export class WebhookEmitter {
     return sent;
   }
 
-  private log(w: Dto, eventType: string, outcome: DeliveryLogEntry["outcome"], status: number | null, error: string | null, body: string, signature: string | null): void {
+  private log(
+    w: Dto,
+    eventType: string,
+    outcome: DeliveryLogEntry["outcome"],
+    status: number | null,
+    error: string | null,
+    body: string,
+    signature: string | null,
+  ): void {
     this.sql.exec(
       "INSERT INTO deliveries (webhook_id, url, event_type, outcome, status, error, attempted_at, body, signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       w.id as number,
@@ -194,9 +218,18 @@ export class WebhookEmitter {
 
   deliveries(): DeliveryLogEntry[] {
     return this.sql
-      .exec<{ id: number; webhook_id: number; url: string; event_type: string; outcome: string; status: number | null; error: string | null; attempted_at: string; body: string; signature: string | null }>(
-        "SELECT * FROM deliveries ORDER BY id",
-      )
+      .exec<{
+        id: number;
+        webhook_id: number;
+        url: string;
+        event_type: string;
+        outcome: string;
+        status: number | null;
+        error: string | null;
+        attempted_at: string;
+        body: string;
+        signature: string | null;
+      }>("SELECT * FROM deliveries ORDER BY id")
       .toArray()
       .map((r) => ({
         id: r.id,
