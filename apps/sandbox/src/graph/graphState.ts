@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SandboxEnv } from "../env";
-import { countRequest, createRateWindowTable, type RateWindowVerdict, scaledWindowMs } from "../hubspot/requestRateWindow";
+import { countRequest, createRateWindowTable, type RateWindowVerdict, resetRateWindows, scaledWindowMs, setWindowScale } from "../hubspot/requestRateWindow";
 import { extractSearchText, mimeTypeOf } from "./documentText";
 import { defaultSeedFiles } from "./graphSeed";
 
@@ -81,7 +81,8 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   reset(): void {
-    for (const table of ["items", "chunks", "upload_sessions", "upload_parts", "download_tokens", "rate_windows"]) this.sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["items", "chunks", "upload_sessions", "upload_parts", "download_tokens"]) this.sql.exec(`DELETE FROM ${table}`);
+    resetRateWindows(this.sql);
   }
 
   async seed(scenario: string): Promise<void> {
@@ -103,8 +104,12 @@ export class GraphState extends DurableObject<SandboxEnv> {
     }
   }
 
+  setRateWindowScale(scale: number): void {
+    setWindowScale(this.sql, scale);
+  }
+
   hit(token: string): RateWindowVerdict {
-    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
+    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
   }
 
   drive(base: string) {

@@ -5,6 +5,7 @@ import { hubspotState } from "./hubspot.app";
 import { isObjectType } from "./hubspotObjects";
 
 const targetInput = z.object({ url: z.url() });
+export const rateScaleInput = z.object({ windowScale: z.number().check(z.gt(0), z.lte(10_000)) });
 const emitInput = z.object({
   subscriptionType: z.enum(["contact.creation", "contact.propertyChange", "contact.privacyDeletion"]),
   objectId: z.number().check(z.int()),
@@ -19,6 +20,12 @@ export const hubspotControl = new Hono<SandboxBindings>()
     if (!isObjectType(type)) return c.json({ error: "unknown_type", message: `No HubSpot object type ${type}` }, 404);
     const page = await hubspotState(c.env).list(type, 1000, undefined, { allProperties: true, associations: ["contacts", "companies", "deals", "notes"] });
     return c.json({ results: page.results });
+  })
+  .put("/rate-limit", async (c) => {
+    const parsed = rateScaleInput.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {windowScale} > 0: the 10 s window is divided by it" }, 400);
+    await hubspotState(c.env).setRateWindowScale(parsed.data.windowScale);
+    return c.json(parsed.data);
   })
   .get("/gdpr-deletions", async (c) => c.json({ results: await hubspotState(c.env).gdprDeletions() }))
   .get("/subscriptions/:email", async (c) => c.json({ results: await hubspotState(c.env).subscriptionStatuses(c.req.param("email")) }))

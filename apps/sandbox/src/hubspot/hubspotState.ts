@@ -10,7 +10,7 @@ import {
   SUBSCRIPTION_DEFINITIONS,
 } from "./hubspotObjects";
 import { DEFAULT_SEED, DEFAULT_SUBSCRIBERS } from "./hubspotSeed";
-import { countRequest, createRateWindowTable, type RateWindowVerdict, scaledWindowMs } from "./requestRateWindow";
+import { countRequest, createRateWindowTable, type RateWindowVerdict, resetRateWindows, scaledWindowMs, setWindowScale } from "./requestRateWindow";
 import { WebhookOutbox } from "./webhookOutbox";
 
 export const HUBSPOT_APP_SECRET = "sandbox-hubspot-secret";
@@ -92,9 +92,10 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   async reset(): Promise<void> {
-    for (const table of ["objects", "associations", "subscriptions", "gdpr_deletions", "id_counter", "rate_windows"]) {
+    for (const table of ["objects", "associations", "subscriptions", "gdpr_deletions", "id_counter"]) {
       this.sql.exec(`DELETE FROM ${table}`);
     }
+    resetRateWindows(this.sql);
     await this.outbox.reset();
   }
 
@@ -113,8 +114,12 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     }
   }
 
+  setRateWindowScale(scale: number): void {
+    setWindowScale(this.sql, scale);
+  }
+
   hit(token: string): RateWindowVerdict {
-    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
+    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
   }
 
   read(type: HubspotObjectType, idOrValue: string, options: ReadOptions = {}): HubspotObject | null {

@@ -11,6 +11,19 @@ export interface RateWindowVerdict {
 
 export function createRateWindowTable(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, started_at INTEGER NOT NULL, count INTEGER NOT NULL)");
+  sql.exec("CREATE TABLE IF NOT EXISTS rate_window_scale (id INTEGER PRIMARY KEY CHECK (id = 1), scale REAL NOT NULL)");
+}
+
+/** Forgets every window and any scale set through /_sandbox (back to RATE_WINDOW_SCALE). */
+export function resetRateWindows(sql: SqlStorage): void {
+  sql.exec("DELETE FROM rate_windows");
+  sql.exec("DELETE FROM rate_window_scale");
+}
+
+/** Overrides RATE_WINDOW_SCALE at run time, so one test can shrink the window without restarting workerd. */
+export function setWindowScale(sql: SqlStorage, scale: number): void {
+  sql.exec("INSERT INTO rate_window_scale (id, scale) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET scale = excluded.scale", scale);
+  sql.exec("DELETE FROM rate_windows");
 }
 
 export function countRequest(sql: SqlStorage, key: string, limit: number, windowMs: number, now = Date.now()): RateWindowVerdict {
@@ -30,8 +43,9 @@ export function countRequest(sql: SqlStorage, key: string, limit: number, window
   return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), windowMs, resetInMs: startedAt + windowMs - now };
 }
 
-/** RATE_WINDOW_SCALE divides every window so tests can run a scaled-down clock. */
-export function scaledWindowMs(windowMs: number, scale: string | undefined): number {
-  const factor = Number(scale);
+/** RATE_WINDOW_SCALE (or the scale set through /_sandbox) divides every window so tests can run a scaled-down clock. */
+export function scaledWindowMs(sql: SqlStorage, windowMs: number, envScale: string | undefined): number {
+  const override = sql.exec<{ scale: number }>("SELECT scale FROM rate_window_scale").toArray()[0]?.scale;
+  const factor = override ?? Number(envScale);
   return Number.isFinite(factor) && factor > 0 ? Math.max(1, Math.round(windowMs / factor)) : windowMs;
 }
