@@ -405,12 +405,13 @@ export class EventLog extends DurableObject<Env> {
       )
       .toArray();
     for (const row of ready) {
+      // In ROUTES order, so a report always reads the same way.
       const deliveries = this.deliveriesOf(row.seq);
-      const lines = deliveries.map((d) => ({
-        label: this.routes.find((r) => r.connector === d.connector)?.label ?? d.connector,
-        state: d.state,
-        summary: d.summary,
-      }));
+      const lines = this.routes.flatMap((route) =>
+        deliveries
+          .filter((d) => d.connector === route.connector)
+          .map((d) => ({ label: route.label, state: d.state, summary: d.summary })),
+      );
       const result = await postOutcomeReport(this.env, row.id, JSON.parse(row.webhook) as DastraWebhookEvent, lines);
       if (result.ok) {
         this.sql.exec("UPDATE events SET report = ?, report_next_at = NULL WHERE seq = ?", result.skipped ? "none" : "sent", row.seq);
