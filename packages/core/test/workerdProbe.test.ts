@@ -33,7 +33,7 @@ beforeAll(async () => {
     modulesRoot: outdir,
     compatibilityDate: "2026-04-01",
     bindings: { DASTRA_WEBHOOK_KEYS: `other-key, ${KEY}`, DASTRA_API_URL: double.apiUrl },
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) {
       for (const s of [stdout, stderr]) s.on("data", (d: Buffer) => logs.push(d.toString()));
     },
   });
