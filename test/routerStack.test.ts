@@ -67,7 +67,7 @@ describe("router in the local stack", () => {
   it("catches a connector up after an outage: none lost, none doubled, the others unaffected", async () => {
     await setConnector(stack, "crm", { outageForMs: 1500 });
     const started = Date.now();
-    const dsrs = [];
+    const dsrs: { id: number }[] = [];
     for (let i = 0; i < 5; i++) dsrs.push(await createDsr(stack, `Outage test ${i}`));
     // Healthy connectors get every event while CRM is down.
     for (const connector of ["cms", "tasks"] as const) {

@@ -1,9 +1,7 @@
 import type { DastraConnector } from "@dastra/core";
 import type { DastraRateLimiter } from "./dastraRateLimiter";
 import type { EventLog } from "./eventLog";
-
-/** A JSON var: wrangler.jsonc gives an object, a .dev.vars / test override gives a string. */
-export type JsonVar = string | Record<string, unknown> | unknown[];
+import type { JsonVar } from "./jsonVar";
 
 export interface Env {
   DASTRA_API_URL: string;
@@ -30,8 +28,4 @@ export type ConnectorBinding = Service<DastraConnector & Rpc.WorkerEntrypointBra
 /** The workspace's single event log: Dastra's volumes (a few thousand events a day) fit one Durable Object. */
 export function eventLogStub(env: Env): DurableObjectStub<EventLog> {
   return env.EVENT_LOG.get(env.EVENT_LOG.idFromName(`workspace:${env.DASTRA_WORKSPACE_ID}`));
-}
-
-export function readJsonVar(value: JsonVar | undefined): unknown {
-  return typeof value === "string" ? JSON.parse(value) : value;
 }

@@ -1,6 +1,7 @@
 // Once every routed connector is final for a DSR event, one message on the DSR tells the privacy team what each tool did.
 import { type DastraWebhookEvent, dsrFromEvent } from "@dastra/core";
-import { type Env, readJsonVar } from "./env";
+import type { Env } from "./env";
+import { readJsonVar } from "./jsonVar";
 import type { DeliveryState } from "./eventLog";
 import { dastraClientFor } from "./routerDastraClient";
 

@@ -1,7 +1,7 @@
 // The routing table lives in configuration (ROUTES var), not code: which connector gets which Dastra event.
 import type { NotificationChannel } from "@dastra/core";
 import * as z from "zod/mini";
-import { type Env, readJsonVar } from "./env";
+import { type JsonVar, readJsonVar } from "./jsonVar";
 
 const routeSchema = z.object({
   binding: z.string().check(z.minLength(1)),
@@ -20,7 +20,7 @@ export interface Route {
 const cache = new Map<unknown, Route[]>();
 
 /** Parses ROUTES once per isolate; a broken table throws (the worker must not guess where events go). */
-export function routesFrom(env: Pick<Env, "ROUTES">): Route[] {
+export function routesFrom(env: { ROUTES: JsonVar }): Route[] {
   const cached = cache.get(env.ROUTES);
   if (cached) return cached;
   const parsed = routesSchema.safeParse(readJsonVar(env.ROUTES));
