@@ -51,7 +51,8 @@ export function extractDastraMessage(body: string): string | undefined {
       for (const key of ["message", "Message", "detail", "error_description", "title", "error"]) {
         const v = json[key];
         if (typeof v === "string" && v) {
-          const errors = json.errors && typeof json.errors === "object" ? Object.values(json.errors as object).flat() : [];
+          const errors =
+            json.errors && typeof json.errors === "object" ? Object.values(json.errors as object).flat() : [];
           const extra = errors.filter((e): e is string => typeof e === "string");
           return extra.length ? `${v}: ${extra.join("; ")}` : v;
         }

@@ -6,10 +6,10 @@ import {
   type Actor,
   actorSchema,
   type DataSubjectAttachment,
-  dataSubjectAttachmentSchema,
   type DataSubjectPurpose,
   type DataSubjectRequest,
   type DataSubjectRequestState,
+  dataSubjectAttachmentSchema,
   dataSubjectRequestSchema,
   type Page,
   pageSchema,
@@ -127,7 +127,13 @@ export type ActorCreate = {
   description?: string | null;
 } & Record<string, unknown>;
 
-export type RelationShipObjectType = "Actor" | "SecurityMeasure" | "DataBreach" | "Asset" | "DataRetentionRule" | "Risk";
+export type RelationShipObjectType =
+  | "Actor"
+  | "SecurityMeasure"
+  | "DataBreach"
+  | "Asset"
+  | "DataRetentionRule"
+  | "Risk";
 
 /** GenericRelationShipCreationDto */
 export interface GenericRelationshipCreate {
@@ -188,7 +194,13 @@ function readJson<S extends z.ZodMiniType>(schema: S, method: string, endpoint: 
     try {
       json = JSON.parse(text);
     } catch {
-      throw new DastraApiError({ message: `Dastra ${method} ${endpoint} answered non-JSON`, status: res.status, method, endpoint, retryable: false });
+      throw new DastraApiError({
+        message: `Dastra ${method} ${endpoint} answered non-JSON`,
+        status: res.status,
+        method,
+        endpoint,
+        retryable: false,
+      });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -255,7 +267,11 @@ export function createDastraClient(options: DastraClientOptions) {
       kind: "repeatable",
       authenticated: false,
       headers: { authorization: `Basic ${basic}` },
-      body: () => ({ body: "grant_type=client_credentials&scope=api1", contentType: "application/x-www-form-urlencoded", replayable: true }),
+      body: () => ({
+        body: "grant_type=client_credentials&scope=api1",
+        contentType: "application/x-www-form-urlencoded",
+        replayable: true,
+      }),
       read: readToken,
     });
     return { accessToken: answer.access_token, expiresInSeconds: answer.expires_in };
@@ -274,7 +290,9 @@ export function createDastraClient(options: DastraClientOptions) {
   function lister<S extends z.ZodMiniType>(schema: S, base: string) {
     const read = readJson(pageSchema(schema), "GET", base);
     return (query: ListQuery = {}): Promise<Page<z.infer<S>>> =>
-      call({ method: "GET", path: base, query: listParams(query), kind: "repeatable", read }) as Promise<Page<z.infer<S>>>;
+      call({ method: "GET", path: base, query: listParams(query), kind: "repeatable", read }) as Promise<
+        Page<z.infer<S>>
+      >;
   }
   function creator<S extends z.ZodMiniType, B>(schema: S, base: string) {
     const read = readJson(schema, "POST", base);
@@ -310,11 +328,21 @@ export function createDastraClient(options: DastraClientOptions) {
       patch: patcher(dsrBase),
       /** Moves a DSR to a workflow step. */
       workflow: (step: { id: number; stepId: number }): Promise<void> =>
-        call({ method: "POST", path: `${dsrBase}/workflow`, kind: "repeatable", body: jsonBody(step), read: readNothing }),
+        call({
+          method: "POST",
+          path: `${dsrBase}/workflow`,
+          kind: "repeatable",
+          body: jsonBody(step),
+          read: readNothing,
+        }),
     },
     dataSubjectAttachments: {
       /** multipart/form-data with one field `File`; a ReadableStream body is streamed, never buffered. */
-      upload: (dsrId: number, file: AttachmentUpload, opts: CreateOptions<DataSubjectAttachment> = {}): Promise<DataSubjectAttachment> => {
+      upload: (
+        dsrId: number,
+        file: AttachmentUpload,
+        opts: CreateOptions<DataSubjectAttachment> = {},
+      ): Promise<DataSubjectAttachment> => {
         const path = `${ws}/DataSubjectAttachments/${id(dsrId)}`;
         let multipart: ReturnType<typeof buildMultipartBody> | undefined;
         return call({
@@ -343,7 +371,14 @@ export function createDastraClient(options: DastraClientOptions) {
     dataSubjectMessages: {
       /** Answer shape is not documented by Dastra: whatever JSON comes back. */
       create: (message: DataSubjectMessageCreate, opts: CreateOptions<unknown> = {}): Promise<unknown> =>
-        call({ method: "POST", path: `${ws}/DataSubjectMessages`, kind: "create", body: jsonBody(message), idempotency: opts.idempotency, read: readAnyJson }),
+        call({
+          method: "POST",
+          path: `${ws}/DataSubjectMessages`,
+          kind: "create",
+          body: jsonBody(message),
+          idempotency: opts.idempotency,
+          read: readAnyJson,
+        }),
     },
     tasks: {
       get: getter(taskSchema, taskBase),
@@ -361,14 +396,27 @@ export function createDastraClient(options: DastraClientOptions) {
     },
     genericRelationships: {
       create: (body: GenericRelationshipCreate, opts: CreateOptions<unknown> = {}): Promise<unknown> =>
-        call({ method: "POST", path: `${ws}/GenericRelationships`, kind: "create", body: jsonBody(body), idempotency: opts.idempotency, read: readAnyJson }),
+        call({
+          method: "POST",
+          path: `${ws}/GenericRelationships`,
+          kind: "create",
+          body: jsonBody(body),
+          idempotency: opts.idempotency,
+          read: readAnyJson,
+        }),
     },
     webHookUrls: {
       /** The webhooks of this client's workspace. */
       list: (): Promise<WebHookUrl[]> => {
         const path = "/v1/WebHookUrls";
         const read = readJson(z.array(webHookUrlSchema), "GET", path);
-        return call({ method: "GET", path, query: new URLSearchParams({ workspaceId: String(options.workspaceId) }), kind: "repeatable", read });
+        return call({
+          method: "GET",
+          path,
+          query: new URLSearchParams({ workspaceId: String(options.workspaceId) }),
+          kind: "repeatable",
+          read,
+        });
       },
       create: creator<typeof webHookUrlSchema, WebHookUrlCreate>(webHookUrlSchema, "/v1/WebHookUrls"),
       /** A 404 on a retry means an earlier attempt already deleted it. */
@@ -382,6 +430,7 @@ export function createDastraClient(options: DastraClientOptions) {
         }),
     },
     /** GET /rate-limiting-state: Dastra's own view of this key's budget (shape undocumented). */
-    rateLimitingState: (): Promise<unknown> => call({ method: "GET", path: "/rate-limiting-state", kind: "repeatable", read: readAnyJson }),
+    rateLimitingState: (): Promise<unknown> =>
+      call({ method: "GET", path: "/rate-limiting-state", kind: "repeatable", read: readAnyJson }),
   };
 }

@@ -10,15 +10,31 @@ const flag = z.optional(z.nullable(z.boolean()));
 export const DSR_STATES = ["Open", "IdentityValidation", "Processing", "Active", "Closed"] as const;
 export type DataSubjectRequestState = (typeof DSR_STATES)[number];
 export const DSR_PURPOSES = [
-  "Unknown", "Information", "Access", "Rectification", "Erasure", "Restriction", "Opposition", "Portability",
-  "AdvanceDirectives", "AutomatedDecision",
+  "Unknown",
+  "Information",
+  "Access",
+  "Rectification",
+  "Erasure",
+  "Restriction",
+  "Opposition",
+  "Portability",
+  "AdvanceDirectives",
+  "AutomatedDecision",
 ] as const;
 export type DataSubjectPurpose = (typeof DSR_PURPOSES)[number];
 export const TASK_STATES = ["Open", "Active", "Closed", "Archived"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const TASK_OBJECT_TYPES = [
-  "DataProcessing", "DataSubject", "DataBreach", "AuditResponse", "Actor", "Asset", "DataRetentionRule",
-  "RiskEvaluation", "ControlPoint", "SecurityMeasure",
+  "DataProcessing",
+  "DataSubject",
+  "DataBreach",
+  "AuditResponse",
+  "Actor",
+  "Asset",
+  "DataRetentionRule",
+  "RiskEvaluation",
+  "ControlPoint",
+  "SecurityMeasure",
 ] as const;
 export type TaskObjectType = (typeof TASK_OBJECT_TYPES)[number];
 

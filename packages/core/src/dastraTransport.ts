@@ -64,14 +64,19 @@ export async function callDastra<T>(opts: TransportOptions, spec: CallSpec<T>): 
   const authenticated = spec.authenticated ?? true;
   let attempt = 0;
   let reauthenticated = false;
-  let lastFailureAmbiguous = false;
+  // Once an attempt may have landed (timeout, network, 5xx), every later retry of a create looks it up first.
+  let mayHaveLanded = false;
 
   for (;;) {
     attempt++;
-    if (lastFailureAmbiguous && spec.idempotency && "lookup" in spec.idempotency) {
+    if (mayHaveLanded && spec.idempotency && "lookup" in spec.idempotency) {
       const found = await spec.idempotency.lookup();
       if (found !== undefined) {
-        opts.logger.info("dastra create found by lookup after an ambiguous failure", { method: spec.method, endpoint, attempt });
+        opts.logger.info("dastra create found by lookup after an ambiguous failure", {
+          method: spec.method,
+          endpoint,
+          attempt,
+        });
         return found;
       }
     }
@@ -189,8 +194,14 @@ export async function callDastra<T>(opts: TransportOptions, spec: CallSpec<T>): 
       });
     }
     const delayMs = retryAfterMs ?? backoffDelay(attempt, opts.baseDelayMs, opts.maxDelayMs);
-    opts.logger.warn("dastra call retried", { method: spec.method, endpoint, status: failure.status, attempt, delayMs });
-    lastFailureAmbiguous = ambiguous;
+    opts.logger.warn("dastra call retried", {
+      method: spec.method,
+      endpoint,
+      status: failure.status,
+      attempt,
+      delayMs,
+    });
+    mayHaveLanded ||= ambiguous;
     await sleep(delayMs);
   }
 }

@@ -41,8 +41,16 @@ export class DualWindowBudget {
     if (windows.length === 0) throw new Error("DualWindowBudget needs at least one window");
     this.windows = windows.map((w) => {
       const slots = w.slots ?? 12;
-      if (!(w.limit > 0 && w.windowMs > 0 && slots > 0)) throw new Error("budget window limit, windowMs and slots must be positive");
-      return { limit: w.limit, windowMs: w.windowMs, slots, slotMs: w.windowMs / slots, slot: 0, counts: new Array(slots + 1).fill(0) };
+      if (!(w.limit > 0 && w.windowMs > 0 && slots > 0))
+        throw new Error("budget window limit, windowMs and slots must be positive");
+      return {
+        limit: w.limit,
+        windowMs: w.windowMs,
+        slots,
+        slotMs: w.windowMs / slots,
+        slot: 0,
+        counts: new Array(slots + 1).fill(0),
+      };
     });
   }
 
@@ -69,7 +77,13 @@ export class DualWindowBudget {
 
   toJSON(): DualWindowBudgetState {
     return {
-      windows: this.windows.map((w) => ({ limit: w.limit, windowMs: w.windowMs, slots: w.slots, slot: w.slot, counts: [...w.counts] })),
+      windows: this.windows.map((w) => ({
+        limit: w.limit,
+        windowMs: w.windowMs,
+        slots: w.slots,
+        slot: w.slot,
+        counts: [...w.counts],
+      })),
     };
   }
 
@@ -81,8 +95,14 @@ export class DualWindowBudget {
     budget.windows.forEach((w, i) => {
       const s = saved[i];
       const sameShape =
-        s && s.limit === w.limit && s.windowMs === w.windowMs && s.slots === w.slots && Number.isInteger(s.slot) &&
-        Array.isArray(s.counts) && s.counts.length === w.counts.length && s.counts.every((c) => Number.isFinite(c) && c >= 0);
+        s &&
+        s.limit === w.limit &&
+        s.windowMs === w.windowMs &&
+        s.slots === w.slots &&
+        Number.isInteger(s.slot) &&
+        Array.isArray(s.counts) &&
+        s.counts.length === w.counts.length &&
+        s.counts.every((c) => Number.isFinite(c) && c >= 0);
       if (sameShape) {
         w.slot = s.slot;
         w.counts = [...s.counts];

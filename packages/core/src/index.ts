@@ -1,12 +1,12 @@
-export * from "./verifyDastraSignature";
-export * from "./webhookEvents";
 export * from "./connectorContract";
-export * from "./dastraSchemas";
 export * from "./dastraApiError";
 export * from "./dastraClient";
+export * from "./dastraSchemas";
 export * from "./dualWindowBudget";
-export * from "./rateLimiter";
 export * from "./logger";
 export * from "./maskPersonalData";
-export { parseRetryAfter, backoffDelay } from "./retryTiming";
-export { buildMultipartBody, type UploadBody, type MultipartBody } from "./multipartBody";
+export { buildMultipartBody, type MultipartBody, type UploadBody } from "./multipartBody";
+export * from "./rateLimiter";
+export { backoffDelay, parseRetryAfter } from "./retryTiming";
+export * from "./verifyDastraSignature";
+export * from "./webhookEvents";

@@ -8,11 +8,33 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
 
 /** Keys (compared lowercase, without - and _) whose values are identity data, whatever they look like. */
 const PERSONAL_KEYS = new Set([
-  "name", "mobile", "mail", "zipcode", "postalcode", "street", "filename", "birthdate", "dateofbirth", "iban", "ssn",
+  "name",
+  "mobile",
+  "mail",
+  "zipcode",
+  "postalcode",
+  "street",
+  "filename",
+  "birthdate",
+  "dateofbirth",
+  "iban",
+  "ssn",
 ]);
 const PERSONAL_KEY_SUFFIXES = [
-  "email", "emailaddress", "phone", "phonenumber", "address", "firstname", "lastname", "givenname", "familyname",
-  "fullname", "contactname", "displayname", "username", "surname",
+  "email",
+  "emailaddress",
+  "phone",
+  "phonenumber",
+  "address",
+  "firstname",
+  "lastname",
+  "givenname",
+  "familyname",
+  "fullname",
+  "contactname",
+  "displayname",
+  "username",
+  "surname",
 ];
 
 function isPersonalKey(key: string): boolean {
@@ -63,7 +85,8 @@ function walk(value: object, seen: WeakSet<object>, personal: (key: string) => b
   if (value instanceof Error) return { name: value.name, message: maskText(value.message) };
   if (value instanceof Date) return value.toISOString();
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = personal(k) || isPersonalKey(k) ? maskWhole(v, seen) : maskAny(v, seen);
+  for (const [k, v] of Object.entries(value))
+    out[k] = personal(k) || isPersonalKey(k) ? maskWhole(v, seen) : maskAny(v, seen);
   return out;
 }
 

@@ -23,7 +23,10 @@ function randomBoundary(): string {
 }
 
 /** One file part named `field`. */
-export function buildMultipartBody(field: string, file: { fileName: string; contentType?: string; body: UploadBody }): MultipartBody {
+export function buildMultipartBody(
+  field: string,
+  file: { fileName: string; contentType?: string; body: UploadBody },
+): MultipartBody {
   const boundary = randomBoundary();
   const partType = (file.contentType ?? "application/octet-stream").replace(/[\r\n]/g, "");
   const head = encoder.encode(

@@ -66,7 +66,8 @@ export async function verifyDastraSignature(
   for (let i = 0; i < keys.length; i++) {
     const secret = keys[i];
     if (!secret) continue;
-    if (await crypto.subtle.verify("HMAC", await importHmacKey(secret), signature, bytes)) return { ok: true, keyIndex: i };
+    if (await crypto.subtle.verify("HMAC", await importHmacKey(secret), signature, bytes))
+      return { ok: true, keyIndex: i };
   }
   return { ok: false, reason: "mismatch" };
 }

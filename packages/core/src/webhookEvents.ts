@@ -73,7 +73,7 @@ export const NOTIFICATION_CHANNELS = [
   "ProcessingExpired",
   "AuditResponseExpired",
   "DataBreachExpired",
-  "TaskArchived"
+  "TaskArchived",
 ] as const;
 
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
@@ -139,7 +139,13 @@ export const DSR_EVENT_TYPES = [
 export type DsrEventType = (typeof DSR_EVENT_TYPES)[number];
 
 /** Events whose `data` is a TaskDto. */
-export const TASK_EVENT_TYPES = ["TaskCreation", "TaskEdit", "TaskChangeState", "TaskAssigned", "TaskArchived"] as const satisfies readonly NotificationChannel[];
+export const TASK_EVENT_TYPES = [
+  "TaskCreation",
+  "TaskEdit",
+  "TaskChangeState",
+  "TaskAssigned",
+  "TaskArchived",
+] as const satisfies readonly NotificationChannel[];
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
 const dsrEventSet: ReadonlySet<string> = new Set(DSR_EVENT_TYPES);

@@ -18,7 +18,12 @@ it("a worker using verify + client + logger + limiter + event schemas is at most
   execFileSync(process.execPath, [wrangler, "deploy", "--dry-run", "--minify", "--outdir", outdir], {
     cwd: probeDir,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_LOG: "error" },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      WRANGLER_LOG: "error",
+    },
   });
   const modules = readdirSync(outdir).filter((f) => /\.m?js$/.test(f));
   expect(modules.length).toBeGreaterThan(0);

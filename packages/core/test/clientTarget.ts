@@ -1,8 +1,8 @@
 // Where the client's behaviour tests point: the local double by default, or any Dastra-compatible API
 // (e.g. the sandbox's emulator) when DASTRA_API_URL is set, with DASTRA_TOKEN_URL, DASTRA_PUBLIC_KEY,
 // DASTRA_PRIVATE_KEY, DASTRA_WORKSPACE_ID (defaults: the sandbox credentials of ARCHITECTURE.md).
-import { type DastraClientOptions, createDastraClient } from "../src/index";
-import { DOUBLE_CREDENTIALS, type DastraDouble, startDastraDouble } from "./dastraDouble";
+import { createDastraClient, type DastraClientOptions } from "../src/index";
+import { type DastraDouble, DOUBLE_CREDENTIALS, startDastraDouble } from "./dastraDouble";
 
 export interface ClientTarget {
   name: string;

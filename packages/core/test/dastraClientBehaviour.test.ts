@@ -27,7 +27,9 @@ describe("Dastra client behaviour", () => {
     });
     expect(created.id).toBeGreaterThan(0);
     expect(created.title).toBe(title);
-    await client.dataSubjectRequests.patch(created.id, [{ op: "replace", path: "/description", value: "patched by test" }]);
+    await client.dataSubjectRequests.patch(created.id, [
+      { op: "replace", path: "/description", value: "patched by test" },
+    ]);
     const fetched = await client.dataSubjectRequests.get(created.id);
     expect(fetched.description).toBe("patched by test");
     expect(fetched.email).toBe("jeanne.martin@example.org");
@@ -39,7 +41,16 @@ describe("Dastra client behaviour", () => {
     const title = marker();
     const ids: number[] = [];
     for (let i = 0; i < 7; i++) {
-      ids.push((await client.dataSubjectRequests.create({ title: `${title}-${i}`, areaId: target.areaId, locale: "en", purposes: ["Erasure"] })).id);
+      ids.push(
+        (
+          await client.dataSubjectRequests.create({
+            title: `${title}-${i}`,
+            areaId: target.areaId,
+            locale: "en",
+            purposes: ["Erasure"],
+          })
+        ).id,
+      );
     }
     const seen: number[] = [];
     for await (const dsr of client.dataSubjectRequests.iterate({ search: title, size: 3 })) seen.push(dsr.id);
@@ -51,9 +62,18 @@ describe("Dastra client behaviour", () => {
 
   it("uploads an attachment as multipart and downloads it back, byte for byte", async () => {
     const client = clientFor(target);
-    const dsr = await client.dataSubjectRequests.create({ title: marker(), areaId: target.areaId, locale: "en", purposes: ["Portability"] });
+    const dsr = await client.dataSubjectRequests.create({
+      title: marker(),
+      areaId: target.areaId,
+      locale: "en",
+      purposes: ["Portability"],
+    });
     const bytes = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) % 256);
-    const uploaded = await client.dataSubjectAttachments.upload(dsr.id, { fileName: "export-données.bin", contentType: "application/octet-stream", body: bytes });
+    const uploaded = await client.dataSubjectAttachments.upload(dsr.id, {
+      fileName: "export-données.bin",
+      contentType: "application/octet-stream",
+      body: bytes,
+    });
     expect(uploaded.fileName).toBe("export-données.bin");
     expect(uploaded.size).toBe(bytes.length);
     const listed = await client.dataSubjectAttachments.list(dsr.id);
@@ -64,22 +84,41 @@ describe("Dastra client behaviour", () => {
 
   it("posts a DSR message, a task, an actor and a generic relationship", async () => {
     const client = clientFor(target);
-    const dsr = await client.dataSubjectRequests.create({ title: marker(), areaId: target.areaId, locale: "en", purposes: ["Access"] });
+    const dsr = await client.dataSubjectRequests.create({
+      title: marker(),
+      areaId: target.areaId,
+      locale: "en",
+      purposes: ["Access"],
+    });
     await client.dataSubjectMessages.create({ message: "Your export is ready.", dataSubjectRequestId: dsr.id });
-    const task = await client.tasks.create({ label: marker(), objectType: "DataSubject", objectId: String(dsr.id), state: "Open" });
+    const task = await client.tasks.create({
+      label: marker(),
+      objectType: "DataSubject",
+      objectId: String(dsr.id),
+      state: "Open",
+    });
     await client.tasks.patch(task.id, [{ op: "replace", path: "/state", value: "Closed" }]);
     expect((await client.tasks.get(task.id)).state).toBe("Closed");
     const name = marker();
     const actor = await client.actors.create({ actorType: "Morale", companyName: name });
     const found = await client.actors.list(name);
     expect(found.items.map((a) => a.id)).toContain(actor.id);
-    await client.genericRelationships.create({ originId: String(actor.id), originType: "Actor", targetType: "Asset", targetIds: [] });
+    await client.genericRelationships.create({
+      originId: String(actor.id),
+      originType: "Actor",
+      targetType: "Asset",
+      targetIds: [],
+    });
   });
 
   it("manages webhooks: create, list, delete", async () => {
     const client = clientFor(target);
     const url = `https://example.org/${marker()}`;
-    const hook = await client.webHookUrls.create({ url, workSpaceId: target.options.workspaceId, subscribedEvents: ["DataSubjectCreation", "TaskEdit"] });
+    const hook = await client.webHookUrls.create({
+      url,
+      workSpaceId: target.options.workspaceId,
+      subscribedEvents: ["DataSubjectCreation", "TaskEdit"],
+    });
     expect(hook.url).toBe(url);
     expect((await client.webHookUrls.list()).map((h) => h.id)).toContain(hook.id);
     await client.webHookUrls.delete(hook.id);

@@ -2,12 +2,20 @@
 // streamed multipart, rate-limit permits. These need the double's internals, so they always run locally.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createDastraClient, DastraApiError, type DastraClientOptions, type RateLimiter } from "../src/index";
-import { DOUBLE_CREDENTIALS, type DastraDouble, startDastraDouble } from "./dastraDouble";
+import { type DastraDouble, DOUBLE_CREDENTIALS, startDastraDouble } from "./dastraDouble";
 
 let double: DastraDouble;
 beforeEach(async () => {
   double = await startDastraDouble();
-  double.dsrs.push({ id: 1, title: "Seeded", areaId: 1, locale: "en", purposes: ["Access"], state: "Open", dateCreation: "2026-11-01T00:00:00Z" });
+  double.dsrs.push({
+    id: 1,
+    title: "Seeded",
+    areaId: 1,
+    locale: "en",
+    purposes: ["Access"],
+    state: "Open",
+    dateCreation: "2026-11-01T00:00:00Z",
+  });
 });
 afterEach(() => double.close());
 
@@ -61,7 +69,11 @@ describe("token", () => {
     double.revokeTokens();
     await expect(c.dataSubjectRequests.get(1)).resolves.toMatchObject({ id: 1 });
     expect(double.tokenRequests()).toHaveLength(2);
-    expect(double.apiRequests().map((r) => r.headers.authorization)).toEqual(["Bearer token-1", "Bearer token-1", "Bearer token-2"]);
+    expect(double.apiRequests().map((r) => r.headers.authorization)).toEqual([
+      "Bearer token-1",
+      "Bearer token-1",
+      "Bearer token-2",
+    ]);
   });
 
   it("a second 401 in a row is an error, not a loop", async () => {
@@ -77,7 +89,13 @@ describe("token", () => {
     const c = client({ privateKey: "wrong" });
     const error = await c.dataSubjectRequests.get(1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DastraApiError);
-    expect(error).toMatchObject({ status: 400, method: "POST", endpoint: "/connect/token", dastraMessage: "invalid_client", retryable: false });
+    expect(error).toMatchObject({
+      status: 400,
+      method: "POST",
+      endpoint: "/connect/token",
+      dastraMessage: "invalid_client",
+      retryable: false,
+    });
     expect(double.apiRequests()).toHaveLength(0);
   });
 });
@@ -92,7 +110,10 @@ describe("retries", () => {
   });
 
   it("429 with Retry-After as an HTTP date is honoured too", async () => {
-    double.fault("GET", DSR_PATH, { status: 429, headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() } });
+    double.fault("GET", DSR_PATH, {
+      status: 429,
+      headers: { "retry-after": new Date(Date.now() + 2000).toUTCString() },
+    });
     const started = Date.now();
     await client().dataSubjectRequests.get(1);
     // HTTP dates have 1 s resolution: at least ~1 s, at most ~2 s.
@@ -103,7 +124,9 @@ describe("retries", () => {
   it("a Retry-After beyond maxDelayMs is handed to the caller instead of waited", async () => {
     double.fault("GET", DSR_PATH, { status: 429, headers: { "retry-after": "120" } });
     const started = Date.now();
-    const error = await client().dataSubjectRequests.get(1).catch((e: unknown) => e);
+    const error = await client()
+      .dataSubjectRequests.get(1)
+      .catch((e: unknown) => e);
     expect(Date.now() - started).toBeLessThan(500);
     expect(error).toMatchObject({ status: 429, retryable: true, retryAfterMs: 120_000 });
   });
@@ -117,7 +140,9 @@ describe("retries", () => {
 
   it("gives up after maxAttempts with the last error, retryable", async () => {
     for (let i = 0; i < 3; i++) double.fault("GET", DSR_PATH, { status: 500, body: { message: `boom ${i}` } });
-    const error = await client({ retry: { maxAttempts: 3, baseDelayMs: 1 } }).dataSubjectRequests.get(1).catch((e: unknown) => e);
+    const error = await client({ retry: { maxAttempts: 3, baseDelayMs: 1 } })
+      .dataSubjectRequests.get(1)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 500, retryable: true, dastraMessage: "boom 2", attempts: 3 });
     expect(double.apiRequests()).toHaveLength(3);
   });
@@ -125,9 +150,15 @@ describe("retries", () => {
   it("400 with a Dastra message fails at once", async () => {
     double.fault("GET", DSR_PATH, {
       status: 400,
-      body: { type: "about:blank", title: "One or more validation errors occurred.", errors: { Id: ["The Id is invalid."] } },
+      body: {
+        type: "about:blank",
+        title: "One or more validation errors occurred.",
+        errors: { Id: ["The Id is invalid."] },
+      },
     });
-    const error = await client().dataSubjectRequests.get(1).catch((e: unknown) => e);
+    const error = await client()
+      .dataSubjectRequests.get(1)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DastraApiError);
     expect(error).toMatchObject({
       status: 400,
@@ -149,7 +180,9 @@ describe("retries", () => {
 
   it("a timeout on the last attempt is an error with status 0", async () => {
     double.fault("GET", DSR_PATH, { status: 200, body: { id: 1 }, delayMs: 800 });
-    const error = await client({ timeoutMs: 100, retry: { maxAttempts: 1 } }).dataSubjectRequests.get(1).catch((e: unknown) => e);
+    const error = await client({ timeoutMs: 100, retry: { maxAttempts: 1 } })
+      .dataSubjectRequests.get(1)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 0, retryable: true });
     expect((error as Error).message).toMatch(/timed out after 100 ms/);
   });
@@ -163,7 +196,12 @@ describe("retries", () => {
   it("a connection refused (nothing listening) is a network error after the retries", async () => {
     const url = double.apiUrl;
     await double.close();
-    const c = createDastraClient({ apiUrl: url, tokenUrl: `${url}/connect/token`, ...DOUBLE_CREDENTIALS, retry: { maxAttempts: 2, baseDelayMs: 1 } });
+    const c = createDastraClient({
+      apiUrl: url,
+      tokenUrl: `${url}/connect/token`,
+      ...DOUBLE_CREDENTIALS,
+      retry: { maxAttempts: 2, baseDelayMs: 1 },
+    });
     const error = await c.dataSubjectRequests.get(1).catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 0, retryable: true, endpoint: "/connect/token" });
     double = await startDastraDouble(); // for afterEach
@@ -171,7 +209,9 @@ describe("retries", () => {
 
   it("an answer of the wrong shape is a non-retryable error", async () => {
     double.fault("GET", DSR_PATH, { status: 200, body: { title: "no id" } });
-    const error = await client().dataSubjectRequests.get(1).catch((e: unknown) => e);
+    const error = await client()
+      .dataSubjectRequests.get(1)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 200, retryable: false });
     expect((error as Error).message).toMatch(/unexpected shape: id/);
   });
@@ -180,7 +220,9 @@ describe("retries", () => {
 describe("creates are never blindly retried", () => {
   it("without idempotency: attempted once on a timeout, and the error says the outcome is unknown", async () => {
     double.fault("POST", CREATE_PATH, { delayThenProcessMs: 400 });
-    const error = await client({ timeoutMs: 100 }).dataSubjectRequests.create(newDsr).catch((e: unknown) => e);
+    const error = await client({ timeoutMs: 100 })
+      .dataSubjectRequests.create(newDsr)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 0, outcomeUnknown: true, retryable: false });
     expect((error as Error).message).toMatch(/not retried: the create may have happened/);
     await new Promise((r) => setTimeout(r, 400));
@@ -199,7 +241,9 @@ describe("creates are never blindly retried", () => {
             lookups++;
             // Wait past the double's delay so the first attempt has landed.
             await new Promise((r) => setTimeout(r, 300));
-            const page = await c.dataSubjectRequests.list({ filters: { field: "RefId", operator: "equals", value: "router-event-77" } });
+            const page = await c.dataSubjectRequests.list({
+              filters: { field: "RefId", operator: "equals", value: "router-event-77" },
+            });
             return page.items.find((d) => d.refId === "router-event-77");
           },
         },
@@ -213,7 +257,9 @@ describe("creates are never blindly retried", () => {
 
   it("with lookup finding nothing: the create is sent again", async () => {
     double.fault("POST", CREATE_PATH, { status: 503 });
-    const created = await client().dataSubjectRequests.create(newDsr, { idempotency: { lookup: async () => undefined } });
+    const created = await client().dataSubjectRequests.create(newDsr, {
+      idempotency: { lookup: async () => undefined },
+    });
     expect(created.id).toBeGreaterThan(0);
     expect(double.apiRequests().filter((r) => r.method === "POST")).toHaveLength(2);
   });
@@ -233,7 +279,11 @@ describe("creates are never blindly retried", () => {
 
   it("a webhook DELETE retried after a dropped answer accepts the 404 of the second attempt", async () => {
     const c = client();
-    const hook = await c.webHookUrls.create({ url: "https://example.org/h", workSpaceId: 1, subscribedEvents: ["TaskEdit"] });
+    const hook = await c.webHookUrls.create({
+      url: "https://example.org/h",
+      workSpaceId: 1,
+      subscribedEvents: ["TaskEdit"],
+    });
     double.fault("DELETE", /^\/v1\/WebHookUrls\/\d+$/, { delayThenProcessMs: 300 });
     await expect(client({ timeoutMs: 100 }).webHookUrls.delete(hook.id)).resolves.toBeUndefined();
     expect(double.webhooks).toHaveLength(0);
@@ -244,7 +294,11 @@ describe("multipart upload", () => {
   const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31 + 7) % 256);
 
   it("sends one field File with the filename and bytes intact, with a Content-Length", async () => {
-    const attachment = await client().dataSubjectAttachments.upload(1, { fileName: 'rapport "final" – été.pdf', contentType: "application/pdf", body: bytes });
+    const attachment = await client().dataSubjectAttachments.upload(1, {
+      fileName: 'rapport "final" – été.pdf',
+      contentType: "application/pdf",
+      body: bytes,
+    });
     const stored = double.files.get(attachment.id);
     expect(stored?.fieldNames).toEqual(["File"]);
     expect(stored?.fileName).toBe('rapport "final" – été.pdf');
@@ -291,7 +345,11 @@ describe("multipart upload", () => {
   it("a streamed upload is not retried after a 503 (the stream is spent)", async () => {
     double.fault("POST", /DataSubjectAttachments\/1$/, { status: 503 });
     const error = await client()
-      .dataSubjectAttachments.upload(1, { fileName: "s.bin", body: new Blob([bytes]).stream() }, { idempotency: { lookup: async () => undefined } })
+      .dataSubjectAttachments.upload(
+        1,
+        { fileName: "s.bin", body: new Blob([bytes]).stream() },
+        { idempotency: { lookup: async () => undefined } },
+      )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 503, retryable: true, outcomeUnknown: true });
     expect((error as Error).message).toMatch(/streamed body can be sent once only/);
@@ -326,11 +384,32 @@ describe("requests as Dastra expects them", () => {
   });
 
   it("list sends page, size, sortBy, asc, q and URL-encoded JSON filters", async () => {
-    const filters = { separator: "Or" as const, rules: [{ field: "DateUpdate", operator: "greaterThan", value: "2026-01-01T00:00:00Z" }, { field: "State", operator: "equals", value: "Open" }] };
-    await client().tasks.list({ page: 2, size: 50, sortBy: "DateUpdate", asc: false, search: "x y", filters, params: { objectType: "DataSubject", states: ["Open", "Active"] } });
+    const filters = {
+      separator: "Or" as const,
+      rules: [
+        { field: "DateUpdate", operator: "greaterThan", value: "2026-01-01T00:00:00Z" },
+        { field: "State", operator: "equals", value: "Open" },
+      ],
+    };
+    await client().tasks.list({
+      page: 2,
+      size: 50,
+      sortBy: "DateUpdate",
+      asc: false,
+      search: "x y",
+      filters,
+      params: { objectType: "DataSubject", states: ["Open", "Active"] },
+    });
     const [req] = double.apiRequests();
     expect(JSON.parse(req?.query.get("filters") ?? "")).toEqual(filters);
-    expect(Object.fromEntries(req?.query ?? [])).toMatchObject({ page: "2", size: "50", sortBy: "DateUpdate", asc: "false", q: "x y", objectType: "DataSubject" });
+    expect(Object.fromEntries(req?.query ?? [])).toMatchObject({
+      page: "2",
+      size: "50",
+      sortBy: "DateUpdate",
+      asc: "false",
+      q: "x y",
+      objectType: "DataSubject",
+    });
     expect(req?.query.getAll("states")).toEqual(["Open", "Active"]);
   });
 

@@ -20,7 +20,7 @@ import {
   type WebHookUrl,
   webHookUrlSchema,
 } from "../src/index";
-import { DOUBLE_CREDENTIALS, type DastraDouble, type RecordedRequest, startDastraDouble } from "./dastraDouble";
+import { type DastraDouble, DOUBLE_CREDENTIALS, type RecordedRequest, startDastraDouble } from "./dastraDouble";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const sharedDir = process.env.SHARED_DIR ?? path.resolve(repoRoot, "../shared");
@@ -83,7 +83,10 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
   beforeAll(async () => {
     api = JSON.parse(readFileSync(openapiPath, "utf8"));
     ajv = new Ajv({ strict: false, allErrors: true });
-    ajv.addFormat("int32", { type: "number", validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+    ajv.addFormat("int32", {
+      type: "number",
+      validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+    });
     ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
     ajv.addFormat("double", { type: "number", validate: () => true });
     ajv.addFormat("float", { type: "number", validate: () => true });
@@ -96,7 +99,14 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
     // Drive every client method once against the double, recording what each one sends.
     double = await startDastraDouble();
     const client = createDastraClient({ apiUrl: double.apiUrl, tokenUrl: double.tokenUrl, ...DOUBLE_CREDENTIALS });
-    const listQuery = { page: 1, size: 5, sortBy: "DateUpdate", asc: true, search: "x", filters: { field: "DateUpdate", operator: "greaterThan", value: "2026-01-01T00:00:00Z" } };
+    const listQuery = {
+      page: 1,
+      size: 5,
+      sortBy: "DateUpdate",
+      asc: true,
+      search: "x",
+      filters: { field: "DateUpdate", operator: "greaterThan", value: "2026-01-01T00:00:00Z" },
+    };
     // Creates first: the other calls work on what they made.
     let dsr!: DataSubjectRequest;
     let task!: Task;
@@ -106,37 +116,68 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
     const tour: Record<string, () => Promise<unknown>> = {
       "dataSubjectRequests.create": async () => {
         dsr = await client.dataSubjectRequests.create({
-          title: "Contract", areaId: 1, locale: "en", purposes: ["Access", "Erasure"], email: "a@b.example", givenName: "A", familyName: "B",
+          title: "Contract",
+          areaId: 1,
+          locale: "en",
+          purposes: ["Access", "Erasure"],
+          email: "a@b.example",
+          givenName: "A",
+          familyName: "B",
           expiryTime: "2026-12-24T00:00:00Z",
         });
       },
       "tasks.create": async () => {
         task = await client.tasks.create({
-          label: "Contract task", objectType: "DataSubject", objectId: String(dsr.id), state: "Open", priority: "High",
-          deadline: "2026-12-01T00:00:00Z", additionalDatas: { jiraKey: "PRIV-1" },
+          label: "Contract task",
+          objectType: "DataSubject",
+          objectId: String(dsr.id),
+          state: "Open",
+          priority: "High",
+          deadline: "2026-12-01T00:00:00Z",
+          additionalDatas: { jiraKey: "PRIV-1" },
         });
       },
       "actors.create": async () => {
-        actor = await client.actors.create({ actorType: "Morale", companyName: "Acme", countryCode: "FR", email: "dpo@acme.example" });
+        actor = await client.actors.create({
+          actorType: "Morale",
+          companyName: "Acme",
+          countryCode: "FR",
+          email: "dpo@acme.example",
+        });
       },
       "dataSubjectAttachments.upload": async () => {
-        file = await client.dataSubjectAttachments.upload(dsr.id, { fileName: "a.txt", contentType: "text/plain", body: "hello" });
+        file = await client.dataSubjectAttachments.upload(dsr.id, {
+          fileName: "a.txt",
+          contentType: "text/plain",
+          body: "hello",
+        });
       },
       "webHookUrls.create": async () => {
-        hook = await client.webHookUrls.create({ url: "https://example.org/hook", workSpaceId: 1, subscribedEvents: ["DataSubjectCreation"] });
+        hook = await client.webHookUrls.create({
+          url: "https://example.org/hook",
+          workSpaceId: 1,
+          subscribedEvents: ["DataSubjectCreation"],
+        });
       },
       "dataSubjectRequests.get": () => client.dataSubjectRequests.get(dsr.id),
       "dataSubjectRequests.list": () => client.dataSubjectRequests.list(listQuery),
       "dataSubjectRequests.iterate": async () => {
         for await (const _ of client.dataSubjectRequests.iterate({ size: 2 })) void _;
       },
-      "dataSubjectRequests.patch": () => client.dataSubjectRequests.patch(dsr.id, [{ op: "replace", path: "/state", value: "Processing" }]),
+      "dataSubjectRequests.patch": () =>
+        client.dataSubjectRequests.patch(dsr.id, [{ op: "replace", path: "/state", value: "Processing" }]),
       "dataSubjectRequests.workflow": () => client.dataSubjectRequests.workflow({ id: dsr.id, stepId: 3 }),
       "dataSubjectAttachments.list": () => client.dataSubjectAttachments.list(dsr.id),
-      "dataSubjectAttachments.download": async () => (await client.dataSubjectAttachments.download(dsr.id, file.id)).arrayBuffer(),
-      "dataSubjectMessages.create": () => client.dataSubjectMessages.create({ message: "Done", dataSubjectRequestId: dsr.id, attachments: [file] }),
+      "dataSubjectAttachments.download": async () =>
+        (await client.dataSubjectAttachments.download(dsr.id, file.id)).arrayBuffer(),
+      "dataSubjectMessages.create": () =>
+        client.dataSubjectMessages.create({ message: "Done", dataSubjectRequestId: dsr.id, attachments: [file] }),
       "tasks.get": () => client.tasks.get(task.id),
-      "tasks.list": () => client.tasks.list({ ...listQuery, params: { objectType: "DataSubject", objectIds: [String(dsr.id)], states: ["Open"] } }),
+      "tasks.list": () =>
+        client.tasks.list({
+          ...listQuery,
+          params: { objectType: "DataSubject", objectIds: [String(dsr.id)], states: ["Open"] },
+        }),
       "tasks.iterate": async () => {
         for await (const _ of client.tasks.iterate({ size: 1 })) void _;
       },
@@ -145,9 +186,16 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
       "actors.iterate": async () => {
         for await (const _ of client.actors.iterate(listQuery)) void _;
       },
-      "actors.patch": () => client.actors.patch(actor.id, [{ op: "replace", path: "/description", value: "Processor" }]),
+      "actors.patch": () =>
+        client.actors.patch(actor.id, [{ op: "replace", path: "/description", value: "Processor" }]),
       "genericRelationships.create": () =>
-        client.genericRelationships.create({ originId: String(actor.id), originType: "Actor", targetType: "Asset", targetIds: ["7"], label: "uses" }),
+        client.genericRelationships.create({
+          originId: String(actor.id),
+          originType: "Actor",
+          targetType: "Asset",
+          targetIds: ["7"],
+          label: "uses",
+        }),
       "webHookUrls.list": () => client.webHookUrls.list(),
       "webHookUrls.delete": () => client.webHookUrls.delete(hook.id),
       rateLimitingState: () => client.rateLimitingState(),
@@ -173,7 +221,8 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
       const op = api.paths[template!]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${template} is not an OpenAPI operation`).toBeDefined();
       const declared = new Set((op?.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name));
-      for (const key of new Set(r.query.keys())) expect(declared.has(key), `${r.method} ${template}: query parameter ${key}`).toBe(true);
+      for (const key of new Set(r.query.keys()))
+        expect(declared.has(key), `${r.method} ${template}: query parameter ${key}`).toBe(true);
       seen.add(`${r.method} ${template}`);
     }
     // The distinct operations the client uses, for the record.

@@ -102,7 +102,12 @@ export async function startDastraDouble(): Promise<DastraDouble> {
     const size = Math.min(Number(query.get("size") ?? "20"), 500);
     const q = query.get("q")?.toLowerCase();
     const filtered = q ? all.filter((x) => JSON.stringify(x).toLowerCase().includes(q)) : all;
-    send(res, 200, { items: filtered.slice((pageNo - 1) * size, pageNo * size), total: filtered.length, size, page: pageNo });
+    send(res, 200, {
+      items: filtered.slice((pageNo - 1) * size, pageNo * size),
+      total: filtered.length,
+      size,
+      page: pageNo,
+    });
   }
 
   function applyPatch(target: Json, ops: { op: string; path: string; value?: unknown }[]) {
@@ -120,11 +125,17 @@ export async function startDastraDouble(): Promise<DastraDouble> {
       const expected = `Basic ${Buffer.from(`${DOUBLE_CREDENTIALS.publicKey}:${DOUBLE_CREDENTIALS.privateKey}`).toString("base64")}`;
       const form = new URLSearchParams(rec.body.toString("utf8"));
       if (req.headers.authorization !== expected) return send(res, 400, { error: "invalid_client" });
-      if (form.get("grant_type") !== "client_credentials" || form.get("scope") !== "api1") return send(res, 400, { error: "invalid_request" });
+      if (form.get("grant_type") !== "client_credentials" || form.get("scope") !== "api1")
+        return send(res, 400, { error: "invalid_request" });
       if (state.tokenDelayMs) await new Promise((r) => setTimeout(r, state.tokenDelayMs));
       const token = `token-${++tokenCounter}`;
       validTokens.add(token);
-      return send(res, 200, { access_token: token, expires_in: state.tokenLifetimeSeconds, token_type: "Bearer", scope: "api1" });
+      return send(res, 200, {
+        access_token: token,
+        expires_in: state.tokenLifetimeSeconds,
+        token_type: "Bearer",
+        scope: "api1",
+      });
     }
     const bearer = req.headers.authorization?.match(/^Bearer (.+)$/)?.[1];
     if (!bearer || !validTokens.has(bearer)) return send(res, 401, undefined, { "www-authenticate": "Bearer" });
@@ -132,7 +143,12 @@ export async function startDastraDouble(): Promise<DastraDouble> {
     if (path === "/rate-limiting-state" && method === "GET") return send(res, 200, { limit: 500, remaining: 480 });
 
     if (path === "/v1/WebHookUrls") {
-      if (method === "GET") return send(res, 200, state.webhooks.filter((w) => String(w.workSpaceId) === rec.query.get("workspaceId")));
+      if (method === "GET")
+        return send(
+          res,
+          200,
+          state.webhooks.filter((w) => String(w.workSpaceId) === rec.query.get("workspaceId")),
+        );
       if (method === "POST") {
         const body = JSON.parse(rec.body.toString("utf8"));
         if (!body.url) return problem(res, 400, "The Url field is required.");
@@ -155,7 +171,11 @@ export async function startDastraDouble(): Promise<DastraDouble> {
     const rest = ws[2] ?? "";
     const json = () => JSON.parse(rec.body.toString("utf8") || "null");
 
-    const collections: Record<string, Json[]> = { DataSubjectRequests: state.dsrs, Tasks: state.tasks, Actors: state.actors };
+    const collections: Record<string, Json[]> = {
+      DataSubjectRequests: state.dsrs,
+      Tasks: state.tasks,
+      Actors: state.actors,
+    };
     const [resource, sub, sub2, sub3] = rest.split("/");
 
     if (resource === "DataSubjectRequests" && sub === "workflow" && method === "POST") {
@@ -184,7 +204,13 @@ export async function startDastraDouble(): Promise<DastraDouble> {
         fieldNames: [...form.keys()],
       };
       state.files.set(fileId, stored);
-      const dto = { id: fileId, fileName: stored.fileName, size: stored.bytes.length, userRequestId: dsr.id, dateCreation: now() };
+      const dto = {
+        id: fileId,
+        fileName: stored.fileName,
+        size: stored.bytes.length,
+        userRequestId: dsr.id,
+        dateCreation: now(),
+      };
       dsr.attachments = [...((dsr.attachments as unknown[]) ?? []), dto];
       return send(res, 200, dto);
     }

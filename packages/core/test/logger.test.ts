@@ -15,7 +15,8 @@ describe("maskPersonalData", () => {
   });
 
   it("leaves dates, ids, counts and uuids alone", () => {
-    const safe = "at 2026-11-24T10:00:00Z dsr 4211 took 1500 ms, id 3f2b8c1e-6d4a-4b7e-9a51-0c2d7e8f9a10, path /v1/ws/1/Tasks/123456789";
+    const safe =
+      "at 2026-11-24T10:00:00Z dsr 4211 took 1500 ms, id 3f2b8c1e-6d4a-4b7e-9a51-0c2d7e8f9a10, path /v1/ws/1/Tasks/123456789";
     expect(maskText(safe)).toBe(safe);
   });
 
@@ -41,7 +42,10 @@ describe("maskPersonalData", () => {
   it("does not modify its input and survives cycles and errors", () => {
     const input: Record<string, unknown> = { name: "Jeanne" };
     input.self = input;
-    const masked = maskPersonalData({ input, error: new Error("no user jeanne@example.org") }) as Record<string, any>;
+    const masked = maskPersonalData({ input, error: new Error("no user jeanne@example.org") }) as unknown as {
+      input: { name: string; self: unknown };
+      error: unknown;
+    };
     expect(input.name).toBe("Jeanne");
     expect(masked.input.name).toBe("J***");
     expect(masked.input.self).toBe("[Circular]");
@@ -68,7 +72,15 @@ describe("createLogger", () => {
     expect(lines).toHaveLength(2);
     const first = JSON.parse(lines[0]!.line);
     expect(lines[0]!.stream).toBe("log");
-    expect(first).toMatchObject({ level: "info", msg: "event stored for a***@e***.org", worker: "router", contact: "d***@a***.example", eventId: "e1", email: "a***@e***.org", attempt: 2 });
+    expect(first).toMatchObject({
+      level: "info",
+      msg: "event stored for a***@e***.org",
+      worker: "router",
+      contact: "d***@a***.example",
+      eventId: "e1",
+      email: "a***@e***.org",
+      attempt: 2,
+    });
     expect(Date.parse(first.time)).not.toBeNaN();
     expect(lines[1]!.stream).toBe("error");
     expect(JSON.parse(lines[1]!.line).err).toEqual({ name: "Error", message: "HubSpot said 409 for a***@e***.org" });

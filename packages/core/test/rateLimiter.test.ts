@@ -42,7 +42,10 @@ describe("DualWindowBudget", () => {
     const granted: number[] = [];
     let now = 5_000_000;
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let i = 0; i < 20_000; i++) {
       now += Math.floor(random() * (random() < 0.1 ? 400 : 15));
       if (budget.tryTake(now).ok) granted.push(now);
@@ -82,7 +85,11 @@ describe("DualWindowBudget", () => {
   it("fromJSON discards a state saved under other limits, and garbage", () => {
     const small = new DualWindowBudget([{ limit: 1, windowMs: 1000 }]);
     small.tryTake(0);
-    expect(DualWindowBudget.fromJSON(small.toJSON()).usage(0).map((w) => w.used)).toEqual([0, 0]);
+    expect(
+      DualWindowBudget.fromJSON(small.toJSON())
+        .usage(0)
+        .map((w) => w.used),
+    ).toEqual([0, 0]);
     for (const garbage of [null, 42, "x", { windows: "no" }, { windows: [{ limit: 500 }] }]) {
       expect(DualWindowBudget.fromJSON(garbage).tryTake(0).ok).toBe(true);
     }
@@ -115,7 +122,11 @@ describe("TokenBucketRateLimiter", () => {
 
 describe("createRemoteRateLimiter", () => {
   it("waits the remote's retryAfterMs and asks again until granted", async () => {
-    const answers = [{ ok: false, retryAfterMs: 60 }, { ok: false, retryAfterMs: 40 }, { ok: true, retryAfterMs: 0 }];
+    const answers = [
+      { ok: false, retryAfterMs: 60 },
+      { ok: false, retryAfterMs: 40 },
+      { ok: true, retryAfterMs: 0 },
+    ];
     let calls = 0;
     const limiter = createRemoteRateLimiter(async () => answers[calls++]!);
     const started = Date.now();
@@ -137,7 +148,12 @@ describe("createRemoteRateLimiter", () => {
       Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).acquire().then(() => granted.push(Date.now()))),
     );
     expect(granted).toHaveLength(10);
-    expect(maxInAnyWindow(granted.sort((x, y) => x - y), 200)).toBeLessThanOrEqual(4);
+    expect(
+      maxInAnyWindow(
+        granted.sort((x, y) => x - y),
+        200,
+      ),
+    ).toBeLessThanOrEqual(4);
   });
 
   it("a remote that fails makes acquire fail (the caller decides), it does not hang", async () => {

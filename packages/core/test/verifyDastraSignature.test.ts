@@ -10,7 +10,10 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 describe("verifyDastraSignature against openssl vectors", () => {
   it.each(fixture.vectors)("$name: verifies as string and as raw bytes", async (v) => {
     expect(await verifyDastraSignature(v.body, v.signature, [v.key])).toEqual({ ok: true, keyIndex: 0 });
-    expect(await verifyDastraSignature(bytes(v.body).buffer as ArrayBuffer, v.signature, [v.key])).toEqual({ ok: true, keyIndex: 0 });
+    expect(await verifyDastraSignature(bytes(v.body).buffer as ArrayBuffer, v.signature, [v.key])).toEqual({
+      ok: true,
+      keyIndex: 0,
+    });
     expect(await signDastraPayload(v.body, v.key)).toBe(v.signature);
   });
 
@@ -22,13 +25,22 @@ describe("verifyDastraSignature against openssl vectors", () => {
   it("any whitespace change in the body fails", async () => {
     const reformatted = JSON.stringify(JSON.parse(ascii.body), null, 1);
     for (const body of [`${ascii.body}\n`, ` ${ascii.body}`, ascii.body.replace(",", ", "), reformatted]) {
-      expect(await verifyDastraSignature(body, ascii.signature, [ascii.key])).toEqual({ ok: false, reason: "mismatch" });
+      expect(await verifyDastraSignature(body, ascii.signature, [ascii.key])).toEqual({
+        ok: false,
+        reason: "mismatch",
+      });
     }
   });
 
   it("rotated keys: the old key still verifies at index 1", async () => {
-    expect(await verifyDastraSignature(rotated.body, rotated.signature, [ascii.key, rotated.key])).toEqual({ ok: true, keyIndex: 1 });
-    expect(await verifyDastraSignature(rotated.body, rotated.signature, [ascii.key])).toEqual({ ok: false, reason: "mismatch" });
+    expect(await verifyDastraSignature(rotated.body, rotated.signature, [ascii.key, rotated.key])).toEqual({
+      ok: true,
+      keyIndex: 1,
+    });
+    expect(await verifyDastraSignature(rotated.body, rotated.signature, [ascii.key])).toEqual({
+      ok: false,
+      reason: "mismatch",
+    });
     expect(parseSignatureKeys(` ${ascii.key}, ${rotated.key}\n`)).toEqual([ascii.key, rotated.key]);
   });
 
@@ -47,7 +59,10 @@ describe("verifyDastraSignature against openssl vectors", () => {
   });
 
   it("the empty body has its own valid signature", async () => {
-    expect(await verifyDastraSignature(new Uint8Array(0), empty.signature, [empty.key])).toEqual({ ok: true, keyIndex: 0 });
+    expect(await verifyDastraSignature(new Uint8Array(0), empty.signature, [empty.key])).toEqual({
+      ok: true,
+      keyIndex: 0,
+    });
     expect(await verifyDastraSignature("", ascii.signature, [ascii.key])).toEqual({ ok: false, reason: "mismatch" });
   });
 });

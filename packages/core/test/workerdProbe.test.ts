@@ -2,7 +2,7 @@
 // through Miniflare and talks to the local Dastra double over real HTTP: signature check, token, a GET, and a
 // multipart upload streamed from a ReadableStream by workerd's fetch.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,13 +19,30 @@ let mf: Miniflare;
 const logs: string[] = [];
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [path.resolve(here, "../../../node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir], {
-    cwd: path.resolve(here, "../bench/bundleProbe"),
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_LOG: "error" },
-  });
+  execFileSync(
+    process.execPath,
+    [path.resolve(here, "../../../node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
+    {
+      cwd: path.resolve(here, "../bench/bundleProbe"),
+      stdio: ["ignore", "pipe", "pipe"],
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        WRANGLER_LOG: "error",
+      },
+    },
+  );
   double = await startDastraDouble();
-  double.dsrs.push({ id: 12, title: "Access request", email: "jeanne@example.org", areaId: 1, locale: "fr", purposes: ["Access"], state: "Open" });
+  double.dsrs.push({
+    id: 12,
+    title: "Access request",
+    email: "jeanne@example.org",
+    areaId: 1,
+    locale: "fr",
+    purposes: ["Access"],
+    state: "Open",
+  });
   const main = readdirSync(outdir).find((f) => f.endsWith(".js"))!;
   mf = new Miniflare({
     modules: true,
@@ -49,12 +66,25 @@ afterAll(async () => {
 });
 
 it("verifies a signed DSR event and streams an attachment to Dastra from workerd", async () => {
-  const body = JSON.stringify({ webhookId: 3, eventType: "DataSubjectCreation", data: { id: 12, dateUpdate: "2026-11-24T10:00:00Z" }, date: "2026-11-24T10:00:01Z" });
-  const res = await mf.dispatchFetch("http://probe/", { method: "POST", body, headers: { "Dastra-Signature": await signDastraPayload(body, KEY) } });
+  const body = JSON.stringify({
+    webhookId: 3,
+    eventType: "DataSubjectCreation",
+    data: { id: 12, dateUpdate: "2026-11-24T10:00:00Z" },
+    date: "2026-11-24T10:00:01Z",
+  });
+  const res = await mf.dispatchFetch("http://probe/", {
+    method: "POST",
+    body,
+    headers: { "Dastra-Signature": await signDastraPayload(body, KEY) },
+  });
   expect(res.status).toBe(200);
   const answer = (await res.json()) as { key: string; title: string; attachmentId: string; size: number };
   const expected = "chunk 0 for DSR 12\nchunk 1 for DSR 12\nchunk 2 for DSR 12\nchunk 3 for DSR 12\n";
-  expect(answer).toMatchObject({ key: "DataSubjectRequest:12:DataSubjectCreation:2026-11-24T10:00:00Z", title: "Access request", size: expected.length });
+  expect(answer).toMatchObject({
+    key: "DataSubjectRequest:12:DataSubjectCreation:2026-11-24T10:00:00Z",
+    title: "Access request",
+    size: expected.length,
+  });
   const stored = double.files.get(answer.attachmentId);
   expect(stored?.fieldNames).toEqual(["File"]);
   expect(stored?.fileName).toBe("report.txt");
@@ -72,7 +102,11 @@ it("verifies a signed DSR event and streams an attachment to Dastra from workerd
 
 it("refuses a bad signature with a JSON error before any Dastra call", async () => {
   const before = double.requests.length;
-  const res = await mf.dispatchFetch("http://probe/", { method: "POST", body: "{}", headers: { "Dastra-Signature": "garbage" } });
+  const res = await mf.dispatchFetch("http://probe/", {
+    method: "POST",
+    body: "{}",
+    headers: { "Dastra-Signature": "garbage" },
+  });
   expect(res.status).toBe(401);
   expect(await res.json()).toEqual({ error: "bad_signature", message: "malformed_header" });
   expect(double.requests.length).toBe(before);

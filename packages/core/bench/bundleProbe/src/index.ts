@@ -23,7 +23,11 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const log = createLogger({ worker: "core-bundle-probe" });
     const body = await request.arrayBuffer();
-    const verified = await verifyDastraSignature(body, request.headers.get("Dastra-Signature"), parseSignatureKeys(env.DASTRA_WEBHOOK_KEYS));
+    const verified = await verifyDastraSignature(
+      body,
+      request.headers.get("Dastra-Signature"),
+      parseSignatureKeys(env.DASTRA_WEBHOOK_KEYS),
+    );
     if (!verified.ok) return Response.json({ error: "bad_signature", message: verified.reason }, { status: 401 });
     const parsed = parseWebhookEnvelope(JSON.parse(new TextDecoder().decode(body)));
     if (!parsed.ok) return Response.json({ error: "bad_body", message: parsed.error }, { status: 400 });
@@ -48,7 +52,11 @@ export default {
         controller.enqueue(new TextEncoder().encode(`chunk ${sent++} for DSR ${current.id}\n`));
       },
     });
-    const attachment = await client.dataSubjectAttachments.upload(dsr.id, { fileName: "report.txt", contentType: "text/plain", body: file });
+    const attachment = await client.dataSubjectAttachments.upload(dsr.id, {
+      fileName: "report.txt",
+      contentType: "text/plain",
+      body: file,
+    });
     const key = await eventDedupeKey(parsed.event);
     log.info("probe handled", { dsrId: dsr.id, email: current.email });
     return Response.json({ key, title: current.title, attachmentId: attachment.id, size: attachment.size });
