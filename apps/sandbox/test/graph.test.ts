@@ -1,8 +1,11 @@
-import { env } from "cloudflare:test";
+import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { SandboxEnv } from "../src/env";
 import { call, control } from "./dastraTestClient";
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
 type Json = Record<string, any>;
+const env = testEnv as unknown as SandboxEnv;
 const AUTH = { Authorization: "Bearer sandbox-graph" };
 
 function graph(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
@@ -141,7 +144,10 @@ describe("Graph emulator: items, search, download", () => {
   it("downloads content through a 302 to a pre-authenticated URL; the .docx is a real ZIP with word/document.xml", async () => {
     const drive = await driveId();
     const [docx] = (await json(await graph("GET", `/drives/${drive}/root/search(q='service agreement')`))).value;
-    const manualRedirect = await call(`/graph/v1.0/drives/${drive}/items/${docx.id}/content`, { headers: AUTH, redirect: "manual" });
+    const manualRedirect = await call(`/graph/v1.0/drives/${drive}/items/${docx.id}/content`, {
+      headers: AUTH,
+      redirect: "manual",
+    });
     expect(manualRedirect.status).toBe(302);
     expect(manualRedirect.headers.get("Location")).toMatch(/\/graph\/download\/[0-9a-f]{32}$/);
     // fetch follows the 302; the Location answers without the bearer token, like Graph's pre-authenticated URLs.

@@ -1,8 +1,11 @@
-import { env } from "cloudflare:test";
+import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { SandboxEnv } from "../src/env";
 import { call, control, receivedBy, receiverHook, waitFor } from "./dastraTestClient";
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
 type Json = Record<string, any>;
+const env = testEnv as unknown as SandboxEnv;
 const AUTH = { Authorization: "Bearer sandbox-hubspot" };
 
 function hubspot(
@@ -55,7 +58,7 @@ describe("HubSpot emulator: auth", () => {
 
   it("answers 401 with HubSpot's error body without the private-app token", async () => {
     for (const headers of [
-      {},
+      {} as Record<string, string>,
       { Authorization: "Bearer wrong" },
       { Authorization: `Basic ${btoa("sandbox-hubspot:x")}` },
     ]) {

@@ -1,10 +1,17 @@
-import { env } from "cloudflare:test";
+import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { SandboxEnv } from "../src/env";
 import { call, control, receivedBy, receiverHook, waitFor } from "./dastraTestClient";
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
 type Json = Record<string, any>;
+const env = testEnv as unknown as SandboxEnv;
 const AUTH = { Authorization: `Basic ${btoa("sandbox@example.com:sandbox-jira")}` };
-const adf = (text: string) => ({ type: "doc", version: 1, content: [{ type: "paragraph", content: [{ type: "text", text }] }] });
+const adf = (text: string) => ({
+  type: "doc",
+  version: 1,
+  content: [{ type: "paragraph", content: [{ type: "text", text }] }],
+});
 
 function jira(method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Response> {
   return call(`/jira/rest/api/3${path}`, {
@@ -20,8 +27,16 @@ async function json(res: Response): Promise<Json> {
 
 /** hex(HMAC-SHA256(secret, body)) with raw WebCrypto, independent of the emulator's signer. */
 async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return Array.from(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body))), (b) => b.toString(16).padStart(2, "0")).join("");
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  return Array.from(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body))), (b) =>
+    b.toString(16).padStart(2, "0"),
+  ).join("");
 }
 
 async function seed(): Promise<void> {
@@ -32,7 +47,13 @@ async function seed(): Promise<void> {
 }
 
 const newIssue = (summary: string, extra: Record<string, unknown> = {}) => ({
-  fields: { project: { key: "PRIV" }, summary, issuetype: { name: "Task" }, description: adf(`About ${summary}`), ...extra },
+  fields: {
+    project: { key: "PRIV" },
+    summary,
+    issuetype: { name: "Task" },
+    description: adf(`About ${summary}`),
+    ...extra,
+  },
 });
 
 async function createIssue(summary: string, extra: Record<string, unknown> = {}): Promise<Json> {
@@ -45,7 +66,11 @@ describe("Jira emulator: auth", () => {
   beforeEach(seed);
 
   it("answers 401 with Jira's error body without the sandbox's basic credentials", async () => {
-    for (const headers of [{}, { Authorization: `Basic ${btoa("sandbox@example.com:wrong")}` }, { Authorization: "Bearer sandbox-jira" }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { Authorization: `Basic ${btoa("sandbox@example.com:wrong")}` },
+      { Authorization: "Bearer sandbox-jira" },
+    ]) {
       const res = await jira("GET", "/issue/PRIV-1", undefined, headers);
       expect(res.status).toBe(401);
       expect(res.headers.get("WWW-Authenticate")).toContain("Basic");
@@ -60,7 +85,11 @@ describe("Jira emulator: issues", () => {
 
   it("creates an issue (201 {id, key, self}) and reads it back by key or id", async () => {
     const created = await createIssue("Erasure request #42", { duedate: "2026-12-01", labels: ["dastra", "erasure"] });
-    expect(created).toEqual({ id: "10001", key: "PRIV-2", self: expect.stringMatching(/\/jira\/rest\/api\/3\/issue\/10001$/) });
+    expect(created).toEqual({
+      id: "10001",
+      key: "PRIV-2",
+      self: expect.stringMatching(/\/jira\/rest\/api\/3\/issue\/10001$/),
+    });
     const byKey = await json(await jira("GET", "/issue/PRIV-2"));
     expect(byKey).toMatchObject({ id: "10001", key: "PRIV-2", self: created.self });
     expect(byKey.fields).toMatchObject({
@@ -78,18 +107,38 @@ describe("Jira emulator: issues", () => {
     expect(Object.keys(byId.fields).sort()).toEqual(["status", "summary"]);
     const missing = await jira("GET", "/issue/PRIV-999");
     expect(missing.status).toBe(404);
-    expect(await json(missing)).toEqual({ errorMessages: ["Issue does not exist or you do not have permission to see it."], errors: {} });
+    expect(await json(missing)).toEqual({
+      errorMessages: ["Issue does not exist or you do not have permission to see it."],
+      errors: {},
+    });
   });
 
   it("rejects invalid issues with field errors: summary, project, issue type, ADF description, due date, labels", async () => {
     const bad = await jira("POST", "/issue", {
-      fields: { project: { key: "NOPE" }, issuetype: { name: "Epic" }, description: "plain text is not ADF", duedate: "01/12/2026", labels: ["two words"] },
+      fields: {
+        project: { key: "NOPE" },
+        issuetype: { name: "Epic" },
+        description: "plain text is not ADF",
+        duedate: "01/12/2026",
+        labels: ["two words"],
+      },
     });
     expect(bad.status).toBe(400);
     const body = await json(bad);
     expect(body.errorMessages).toEqual([]);
-    expect(Object.keys(body.errors).sort()).toEqual(["description", "duedate", "issuetype", "labels", "project", "summary"]);
-    for (const description of [{ type: "doc", version: 2, content: [] }, { type: "paragraph", version: 1, content: [] }, { type: "doc", version: 1, content: [{ text: "no type" }] }]) {
+    expect(Object.keys(body.errors).sort()).toEqual([
+      "description",
+      "duedate",
+      "issuetype",
+      "labels",
+      "project",
+      "summary",
+    ]);
+    for (const description of [
+      { type: "doc", version: 2, content: [] },
+      { type: "paragraph", version: 1, content: [] },
+      { type: "doc", version: 1, content: [{ text: "no type" }] },
+    ]) {
       const res = await jira("POST", "/issue", newIssue("x", { description }));
       expect(res.status).toBe(400);
       expect(Object.keys((await json(res)).errors)).toEqual(["description"]);
@@ -120,8 +169,13 @@ describe("Jira emulator: issues", () => {
   it("stores issue properties (201 then 200) and reads them back", async () => {
     const issue = await createIssue("Rectification request #3");
     expect((await jira("PUT", `/issue/${issue.key}/properties/dastra`, { dsrId: 3, workspace: 1 })).status).toBe(201);
-    expect((await jira("PUT", `/issue/${issue.key}/properties/dastra`, { dsrId: 3, workspace: 1, synced: true })).status).toBe(200);
-    expect(await json(await jira("GET", `/issue/${issue.id}/properties/dastra`))).toEqual({ key: "dastra", value: { dsrId: 3, workspace: 1, synced: true } });
+    expect(
+      (await jira("PUT", `/issue/${issue.key}/properties/dastra`, { dsrId: 3, workspace: 1, synced: true })).status,
+    ).toBe(200);
+    expect(await json(await jira("GET", `/issue/${issue.id}/properties/dastra`))).toEqual({
+      key: "dastra",
+      value: { dsrId: 3, workspace: 1, synced: true },
+    });
     const missing = await jira("GET", `/issue/${issue.key}/properties/other`);
     expect(missing.status).toBe(404);
     expect((await json(missing)).errorMessages[0]).toContain("'other'");
@@ -135,7 +189,11 @@ describe("Jira emulator: issues", () => {
     const res = await jira("POST", `/issue/${issue.key}/comment`, { body: adf("Identity verified.") });
     expect(res.status).toBe(201);
     const comment = await json(res);
-    expect(comment).toMatchObject({ id: expect.any(String), body: adf("Identity verified."), author: { displayName: "Sandbox Automation" } });
+    expect(comment).toMatchObject({
+      id: expect.any(String),
+      body: adf("Identity verified."),
+      author: { displayName: "Sandbox Automation" },
+    });
     await jira("POST", `/issue/${issue.key}/comment`, { body: adf("Data erased.") });
     const page = await json(await jira("GET", `/issue/${issue.id}/comment?maxResults=1&startAt=1`));
     expect(page).toMatchObject({ startAt: 1, maxResults: 1, total: 2 });
@@ -153,7 +211,12 @@ describe("Jira emulator: JQL search", () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const res = await jira("POST", "/search/jql", { jql: "project = PRIV ORDER BY created DESC", maxResults: 2, fields: ["summary"], ...(token ? { nextPageToken: token } : {}) });
+      const res = await jira("POST", "/search/jql", {
+        jql: "project = PRIV ORDER BY created DESC",
+        maxResults: 2,
+        fields: ["summary"],
+        ...(token ? { nextPageToken: token } : {}),
+      });
       expect(res.status).toBe(200);
       const page = await json(res);
       keys.push(...page.issues.map((i: Json) => i.key));
@@ -187,7 +250,12 @@ describe("Jira emulator: JQL search", () => {
   });
 
   it("answers 400 with errorMessages for JQL outside the subset or a bad page token", async () => {
-    for (const jql of ["assignee = me", "project = ", "project = PRIV OR key = PRIV-1", "project = PRIV ORDER BY priority"]) {
+    for (const jql of [
+      "assignee = me",
+      "project = ",
+      "project = PRIV OR key = PRIV-1",
+      "project = PRIV ORDER BY priority",
+    ]) {
       const res = await jira("POST", "/search/jql", { jql });
       expect(res.status).toBe(400);
       expect((await json(res)).errorMessages).toHaveLength(1);
@@ -220,7 +288,10 @@ describe("Jira emulator: faults and webhooks", () => {
       return r.length === 2 ? r : undefined;
     });
     const [created, updated] = received.map((r) => JSON.parse(r.body) as Json);
-    expect(created).toMatchObject({ webhookEvent: "jira:issue_created", issue: { id: issue.id, key: issue.key, fields: { summary: "Portability request #5" } } });
+    expect(created).toMatchObject({
+      webhookEvent: "jira:issue_created",
+      issue: { id: issue.id, key: issue.key, fields: { summary: "Portability request #5" } },
+    });
     expect(typeof created?.timestamp).toBe("number");
     expect(created?.changelog).toBeUndefined();
     expect(updated).toMatchObject({

@@ -48,7 +48,8 @@ export async function extractSearchText(name: string, bytes: Uint8Array): Promis
   const ext = extension(name);
   let text = "";
   if (TEXT_EXTENSIONS.has(ext)) text = new TextDecoder().decode(bytes);
-  else if (HTML_EXTENSIONS.has(ext)) text = stripMarkup(new TextDecoder().decode(bytes), /<\/(p|div|li|h\d|tr)>|<br\s*\/?>/gi);
+  else if (HTML_EXTENSIONS.has(ext))
+    text = stripMarkup(new TextDecoder().decode(bytes), /<\/(p|div|li|h\d|tr)>|<br\s*\/?>/gi);
   else if (ext === "docx") {
     const xml = await readZipEntry(bytes, "word/document.xml");
     if (xml) text = stripMarkup(new TextDecoder().decode(xml), /<\/w:p>/g);

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { SINGLETON, type SandboxBindings, type SandboxEnv } from "../env";
+import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { graphError } from "./graphError";
 import { type ConflictBehavior, DRIVE_ID, type DriveItem, type GraphFailure, SITE_ID } from "./graphState";
@@ -67,20 +67,29 @@ graphApp.get("/download/:token", async (c) => {
 
 graphApp.put("/up/:sessionId", async (c) => {
   const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(c.req.header("Content-Range") ?? "");
-  if (!range) return graphError(c, 400, "invalidRequest", "A Content-Range header 'bytes start-end/total' is required.");
+  if (!range)
+    return graphError(c, 400, "invalidRequest", "A Content-Range header 'bytes start-end/total' is required.");
   const [start, end, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
-  if (end < start || end >= total) return graphError(c, 416, "invalidRange", `The Content-Range ${range[0]} is not satisfiable.`);
-  if (end - start + 1 > FRAGMENT_MAX_BYTES) return graphError(c, 413, "requestEntityTooLarge", "Fragments cannot exceed 60 MiB.");
+  if (end < start || end >= total)
+    return graphError(c, 416, "invalidRange", `The Content-Range ${range[0]} is not satisfiable.`);
+  if (end - start + 1 > FRAGMENT_MAX_BYTES)
+    return graphError(c, 413, "requestEntityTooLarge", "Fragments cannot exceed 60 MiB.");
   const bytes = new Uint8Array(await c.req.arrayBuffer());
   const result = await graphState(c.env).uploadFragment(baseOf(c), c.req.param("sessionId"), start, end, total, bytes);
   if (!result.ok) return fail(c, result);
-  if (!result.done) return c.json({ expirationDateTime: result.expirationDateTime, nextExpectedRanges: result.nextExpectedRanges }, 202);
+  if (!result.done)
+    return c.json(
+      { expirationDateTime: result.expirationDateTime, nextExpectedRanges: result.nextExpectedRanges },
+      202,
+    );
   return c.json(result.item, result.created ? 201 : 200);
 });
 
 graphApp.delete("/up/:sessionId", async (c) => {
   const found = await graphState(c.env).cancelUploadSession(c.req.param("sessionId"));
-  return found ? c.body(null, 204) : graphError(c, 404, "itemNotFound", "The upload session was not found or has expired.");
+  return found
+    ? c.body(null, 204)
+    : graphError(c, 404, "itemNotFound", "The upload session was not found or has expired.");
 });
 
 // --- the API proper: bearer token, per-token throttling ---
@@ -88,7 +97,8 @@ graphApp.delete("/up/:sessionId", async (c) => {
 graphApp.use("/v1.0/*", async (c, next) => {
   const header = c.req.header("Authorization");
   if (!header) return graphError(c, 401, "InvalidAuthenticationToken", "Access token is empty.");
-  if (header !== `Bearer ${GRAPH_TOKEN}`) return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
+  if (header !== `Bearer ${GRAPH_TOKEN}`)
+    return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
   const verdict = await graphState(c.env).hit(GRAPH_TOKEN);
   if (!verdict.allowed) {
     c.header("Retry-After", String(Math.max(1, Math.ceil(verdict.resetInMs / 1000))));
@@ -99,8 +109,12 @@ graphApp.use("/v1.0/*", async (c, next) => {
 
 graphApp.get("/v1.0/sites/:siteId/drives", async (c) => {
   const siteId = c.req.param("siteId");
-  if (siteId !== SITE_ID && siteId !== "root") return graphError(c, 404, "itemNotFound", "Requested site could not be found");
-  return c.json({ "@odata.context": `${baseOf(c)}/v1.0/$metadata#drives`, value: [await graphState(c.env).drive(baseOf(c))] });
+  if (siteId !== SITE_ID && siteId !== "root")
+    return graphError(c, 404, "itemNotFound", "Requested site could not be found");
+  return c.json({
+    "@odata.context": `${baseOf(c)}/v1.0/$metadata#drives`,
+    value: [await graphState(c.env).drive(baseOf(c))],
+  });
 });
 
 const DRIVE_PATH = /\/v1\.0\/(?:drives\/([^/]+)|me\/drive)(\/.*)?$/;
@@ -116,8 +130,15 @@ const BY_NAME = new RegExp(`^/${ITEM_REF}:/([^/]+):/(content|createUploadSession
 graphApp.all("/v1.0/*", async (c) => {
   const url = new URL(c.req.url);
   const match = DRIVE_PATH.exec(url.pathname);
-  if (!match) return graphError(c, 400, "invalidRequest", `Resource not found for the segment '${url.pathname.split("/").pop()}'.`);
-  if (match[1] !== undefined && decodeURIComponent(match[1]) !== DRIVE_ID) return graphError(c, 404, "itemNotFound", "The drive could not be found.");
+  if (!match)
+    return graphError(
+      c,
+      400,
+      "invalidRequest",
+      `Resource not found for the segment '${url.pathname.split("/").pop()}'.`,
+    );
+  if (match[1] !== undefined && decodeURIComponent(match[1]) !== DRIVE_ID)
+    return graphError(c, 404, "itemNotFound", "The drive could not be found.");
   let rest: string;
   try {
     rest = decodeURIComponent(match[2] ?? "");
@@ -128,12 +149,14 @@ graphApp.all("/v1.0/*", async (c) => {
   const method = c.req.method;
   const base = baseOf(c);
 
-  if (rest === "" && method === "GET") return c.json({ "@odata.context": `${base}/v1.0/$metadata#drives/$entity`, ...(await state.drive(base)) });
+  if (rest === "" && method === "GET")
+    return c.json({ "@odata.context": `${base}/v1.0/$metadata#drives/$entity`, ...(await state.drive(base)) });
 
   const search = SEARCH.exec(rest);
   if (search && method === "GET") {
     const page = pageWindow(c);
-    if (!page) return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
+    if (!page)
+      return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
     const query = (search[1] ?? "").replaceAll("''", "'");
     return collection(c, await state.search(base, query, page.offset, page.top), page.offset, page.top);
   }
@@ -145,15 +168,21 @@ graphApp.all("/v1.0/*", async (c) => {
       const found = await state.item(base, id, true);
       return found ? c.json(found) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
     }
-    if (method === "DELETE") return (await state.deleteItem(id)) ? c.body(null, 204) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    if (method === "DELETE")
+      return (await state.deleteItem(id))
+        ? c.body(null, 204)
+        : graphError(c, 404, "itemNotFound", "The resource could not be found.");
   }
 
   const children = CHILDREN.exec(rest);
   if (children && method === "GET") {
     const page = pageWindow(c);
-    if (!page) return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
+    if (!page)
+      return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
     const result = await state.children(base, children[1] ?? "root", page.offset, page.top);
-    return result ? collection(c, result, page.offset, page.top) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    return result
+      ? collection(c, result, page.offset, page.top)
+      : graphError(c, 404, "itemNotFound", "The resource could not be found.");
   }
 
   const content = CONTENT.exec(rest);
@@ -173,13 +202,25 @@ graphApp.all("/v1.0/*", async (c) => {
   }
 
   const byName = BY_NAME.exec(rest);
-  if (byName && byName[4]) {
+  if (byName?.[4]) {
     const parentId = byName[1] ?? "root";
     const name = byName[3];
-    if (!name || /[\\"*:<>?|]/.test(name)) return graphError(c, 400, "invalidRequest", "The item name is empty or contains characters that are not allowed.");
+    if (!name || /[\\"*:<>?|]/.test(name))
+      return graphError(
+        c,
+        400,
+        "invalidRequest",
+        "The item name is empty or contains characters that are not allowed.",
+      );
     if (byName[4] === "content" && method === "PUT") {
       const conflict = conflictBehavior(c.req.query("@microsoft.graph.conflictBehavior"));
-      if (!conflict) return graphError(c, 400, "invalidRequest", "@microsoft.graph.conflictBehavior must be fail, replace or rename.");
+      if (!conflict)
+        return graphError(
+          c,
+          400,
+          "invalidRequest",
+          "@microsoft.graph.conflictBehavior must be fail, replace or rename.",
+        );
       const bytes = await readSimpleUpload(c);
       if (bytes instanceof Response) return bytes;
       const result = await state.putContent(base, parentId, name, bytes, conflict);
@@ -194,7 +235,13 @@ graphApp.all("/v1.0/*", async (c) => {
         return graphError(c, 400, "invalidRequest", "The request body is not valid JSON.");
       }
       const conflict = conflictBehavior(body.item?.["@microsoft.graph.conflictBehavior"]);
-      if (!conflict) return graphError(c, 400, "invalidRequest", "@microsoft.graph.conflictBehavior must be fail, replace or rename.");
+      if (!conflict)
+        return graphError(
+          c,
+          400,
+          "invalidRequest",
+          "@microsoft.graph.conflictBehavior must be fail, replace or rename.",
+        );
       const session = await state.createUploadSession(parentId, name, conflict);
       if (!session.ok) return fail(c, session);
       return c.json({
@@ -218,5 +265,10 @@ async function readSimpleUpload(c: GraphContext): Promise<Uint8Array | Response>
 }
 
 function tooLarge(c: GraphContext): Response {
-  return graphError(c, 413, "requestEntityTooLarge", "Simple upload is limited to 4 MB; use an upload session (createUploadSession) for larger files.");
+  return graphError(
+    c,
+    413,
+    "requestEntityTooLarge",
+    "Simple upload is limited to 4 MB; use an upload session (createUploadSession) for larger files.",
+  );
 }

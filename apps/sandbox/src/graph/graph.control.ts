@@ -8,7 +8,11 @@ export const graphControl = new Hono<SandboxBindings>()
   .get("/items", async (c) => c.json({ items: await graphState(c.env).listAll(`${new URL(c.req.url).origin}/graph`) }))
   .put("/rate-limit", async (c) => {
     const parsed = rateScaleInput.safeParse(await c.req.json().catch(() => null));
-    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {windowScale} > 0: the 10 s window is divided by it" }, 400);
+    if (!parsed.success)
+      return c.json(
+        { error: "invalid_body", message: "expected {windowScale} > 0: the 10 s window is divided by it" },
+        400,
+      );
     await graphState(c.env).setRateWindowScale(parsed.data.windowScale);
     return c.json(parsed.data);
   });

@@ -6,7 +6,17 @@ export function graphError(c: Context, status: ContentfulStatusCode, code: strin
   const requestId = crypto.randomUUID();
   c.header("request-id", requestId);
   return c.json(
-    { error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ""), "request-id": requestId, "client-request-id": c.req.header("client-request-id") ?? requestId } } },
+    {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().replace(/\.\d+Z$/, ""),
+          "request-id": requestId,
+          "client-request-id": c.req.header("client-request-id") ?? requestId,
+        },
+      },
+    },
     status,
   );
 }

@@ -40,7 +40,8 @@ export function defaultSeedFiles(): SeedFile[] {
     },
     {
       path: "Meetings/2026-02-10 renewal call.md",
-      content: "# Renewal call\n\nAttendees: Jane Doe (Acme SAS), Paul Martin.\n\n- Jane asked for the pricing grid.\n- Next call in March.\n",
+      content:
+        "# Renewal call\n\nAttendees: Jane Doe (Acme SAS), Paul Martin.\n\n- Jane asked for the pricing grid.\n- Next call in March.\n",
     },
     {
       path: "Exports/customers.csv",
@@ -56,10 +57,14 @@ export function defaultSeedFiles(): SeedFile[] {
       content:
         "<!doctype html><html><head><title>March newsletter</title></head><body><h1>What's new in March</h1><p>Our new offices open in Lyon.</p></body></html>",
     },
-    { path: "Policies/office policy.txt", content: "Office hours are 9:00 to 18:00. Visitors sign in at the reception.\n" },
+    {
+      path: "Policies/office policy.txt",
+      content: "Office hours are 9:00 to 18:00. Visitors sign in at the reception.\n",
+    },
     {
       path: "Policies/privacy notice.html",
-      content: "<html><body><h1>Privacy notice</h1><p>Write to the DPO, Claire Dubois, at dpo@sandbox.example.</p></body></html>",
+      content:
+        "<html><body><h1>Privacy notice</h1><p>Write to the DPO, Claire Dubois, at dpo@sandbox.example.</p></body></html>",
     },
   ];
 }

@@ -1,11 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import type { SandboxEnv } from "../env";
-import { countRequest, createRateWindowTable, type RateWindowVerdict, resetRateWindows, scaledWindowMs, setWindowScale } from "../hubspot/requestRateWindow";
+import {
+  countRequest,
+  createRateWindowTable,
+  type RateWindowVerdict,
+  resetRateWindows,
+  scaledWindowMs,
+  setWindowScale,
+} from "../hubspot/requestRateWindow";
 import { extractSearchText, mimeTypeOf } from "./documentText";
 import { defaultSeedFiles } from "./graphSeed";
 
 export const DRIVE_ID = "b!c2FuZGJveC1kb2N1bWVudHMtbGlicmFyeQ";
-export const SITE_ID = "sandbox.sharepoint.com,8c3d5a9e-1f0b-4c1e-9a51-3a1e2d4c5b6f,0f9e8d7c-6b5a-4c3d-8e2f-1a2b3c4d5e6f";
+export const SITE_ID =
+  "sandbox.sharepoint.com,8c3d5a9e-1f0b-4c1e-9a51-3a1e2d4c5b6f,0f9e8d7c-6b5a-4c3d-8e2f-1a2b3c4d5e6f";
 /** A DO SQLite row holds at most 2 MB: file bytes are stored in 1 MiB chunks. */
 const CHUNK_BYTES = 1024 * 1024;
 const RATE_LIMIT = 100;
@@ -53,9 +61,22 @@ type ItemRow = {
   modified: string;
   version: number;
 };
-type SessionRow = { id: string; parent_id: string; name: string; conflict: string; total: number | null; received: number; expires: number };
+type SessionRow = {
+  id: string;
+  parent_id: string;
+  name: string;
+  conflict: string;
+  total: number | null;
+  received: number;
+  expires: number;
+};
 
-const notFound: GraphFailure = { ok: false, status: 404, code: "itemNotFound", message: "The resource could not be found." };
+const notFound: GraphFailure = {
+  ok: false,
+  status: 404,
+  code: "itemNotFound",
+  message: "The resource could not be found.",
+};
 
 function randomId(): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -72,16 +93,23 @@ export class GraphState extends DurableObject<SandboxEnv> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS items (
       id TEXT PRIMARY KEY, parent_id TEXT, name TEXT NOT NULL, folder INTEGER NOT NULL, size INTEGER NOT NULL,
       created TEXT NOT NULL, modified TEXT NOT NULL, version INTEGER NOT NULL, search_text TEXT NOT NULL DEFAULT '')`);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS chunks (item_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (item_id, seq))");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS chunks (item_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (item_id, seq))",
+    );
     this.sql.exec(`CREATE TABLE IF NOT EXISTS upload_sessions (
       id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, name TEXT NOT NULL, conflict TEXT NOT NULL, total INTEGER, received INTEGER NOT NULL, expires INTEGER NOT NULL)`);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS upload_parts (session_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (session_id, seq))");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS download_tokens (token TEXT PRIMARY KEY, item_id TEXT NOT NULL, expires INTEGER NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS upload_parts (session_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (session_id, seq))",
+    );
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS download_tokens (token TEXT PRIMARY KEY, item_id TEXT NOT NULL, expires INTEGER NOT NULL)",
+    );
     createRateWindowTable(this.sql);
   }
 
   reset(): void {
-    for (const table of ["items", "chunks", "upload_sessions", "upload_parts", "download_tokens"]) this.sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["items", "chunks", "upload_sessions", "upload_parts", "download_tokens"])
+      this.sql.exec(`DELETE FROM ${table}`);
     resetRateWindows(this.sql);
   }
 
@@ -89,14 +117,26 @@ export class GraphState extends DurableObject<SandboxEnv> {
     if (scenario !== "default") throw new Error(`unknown graph scenario ${scenario}`);
     this.reset();
     const created = "2026-01-05T08:00:00Z";
-    this.sql.exec("INSERT INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, NULL, 'root', 1, 0, ?, ?, 1)", await stableId("root"), created, created);
+    this.sql.exec(
+      "INSERT INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, NULL, 'root', 1, 0, ?, ?, 1)",
+      await stableId("root"),
+      created,
+      created,
+    );
     for (const file of defaultSeedFiles()) {
       let parentId = await stableId("root");
       const parts = file.path.split("/");
       const fileName = parts.pop() as string;
       for (const [i, folder] of parts.entries()) {
         const id = await stableId(parts.slice(0, i + 1).join("/"));
-        this.sql.exec("INSERT OR IGNORE INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, ?, ?, 1, 0, ?, ?, 1)", id, parentId, folder, created, created);
+        this.sql.exec(
+          "INSERT OR IGNORE INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, ?, ?, 1, 0, ?, ?, 1)",
+          id,
+          parentId,
+          folder,
+          created,
+          created,
+        );
         parentId = id;
       }
       const bytes = typeof file.content === "string" ? new TextEncoder().encode(file.content) : file.content;
@@ -109,11 +149,17 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   hit(token: string): RateWindowVerdict {
-    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
+    return countRequest(
+      this.sql,
+      token,
+      RATE_LIMIT,
+      scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE),
+    );
   }
 
   drive(base: string) {
-    const used = this.sql.exec<{ used: number | null }>("SELECT SUM(size) AS used FROM items WHERE folder = 0").one().used ?? 0;
+    const used =
+      this.sql.exec<{ used: number | null }>("SELECT SUM(size) AS used FROM items WHERE folder = 0").one().used ?? 0;
     const total = 1024 ** 4;
     return {
       id: DRIVE_ID,
@@ -133,14 +179,22 @@ export class GraphState extends DurableObject<SandboxEnv> {
     const row = this.row(idOrRoot);
     if (!row) return null;
     const item = this.shape(base, row);
-    if (withDownloadUrl && !row.folder) item["@microsoft.graph.downloadUrl"] = `${base}/download/${this.downloadToken(row.id)}`;
+    if (withDownloadUrl && !row.folder)
+      item["@microsoft.graph.downloadUrl"] = `${base}/download/${this.downloadToken(row.id)}`;
     return item;
   }
 
   children(base: string, idOrRoot: string, offset: number, top: number): { items: DriveItem[]; more: boolean } | null {
     const parent = this.row(idOrRoot);
-    if (!parent || !parent.folder) return null;
-    const rows = this.sql.exec<ItemRow>("SELECT * FROM items WHERE parent_id = ? ORDER BY name COLLATE NOCASE LIMIT ? OFFSET ?", parent.id, top + 1, offset).toArray();
+    if (!parent?.folder) return null;
+    const rows = this.sql
+      .exec<ItemRow>(
+        "SELECT * FROM items WHERE parent_id = ? ORDER BY name COLLATE NOCASE LIMIT ? OFFSET ?",
+        parent.id,
+        top + 1,
+        offset,
+      )
+      .toArray();
     return { items: rows.slice(0, top).map((r) => this.shape(base, r)), more: rows.length > top };
   }
 
@@ -160,8 +214,12 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   /** The bytes behind a pre-authenticated download link, streamed chunk by chunk. */
-  openDownload(token: string): { name: string; mimeType: string; size: number; body: ReadableStream<Uint8Array> } | null {
-    const link = this.sql.exec<{ item_id: string; expires: number }>("SELECT item_id, expires FROM download_tokens WHERE token = ?", token).toArray()[0];
+  openDownload(
+    token: string,
+  ): { name: string; mimeType: string; size: number; body: ReadableStream<Uint8Array> } | null {
+    const link = this.sql
+      .exec<{ item_id: string; expires: number }>("SELECT item_id, expires FROM download_tokens WHERE token = ?", token)
+      .toArray()[0];
     if (!link || link.expires < Date.now()) return null;
     const row = this.row(link.item_id);
     if (!row || row.folder) return null;
@@ -169,7 +227,9 @@ export class GraphState extends DurableObject<SandboxEnv> {
     let seq = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
-        const chunk = sql.exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? AND seq = ?", row.id, seq++).toArray()[0];
+        const chunk = sql
+          .exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? AND seq = ?", row.id, seq++)
+          .toArray()[0];
         if (chunk) controller.enqueue(new Uint8Array(chunk.data));
         else controller.close();
       },
@@ -178,7 +238,13 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   /** Simple upload: PUT .../items/{parent}:/{name}:/content (or .../items/{id}/content to replace one file). */
-  async putContent(base: string, parentIdOrRoot: string, name: string, bytes: Uint8Array, conflict: ConflictBehavior): Promise<WriteResult> {
+  async putContent(
+    base: string,
+    parentIdOrRoot: string,
+    name: string,
+    bytes: Uint8Array,
+    conflict: ConflictBehavior,
+  ): Promise<WriteResult> {
     const target = this.resolveTarget(parentIdOrRoot, name, conflict);
     if (!target.ok) return target;
     const id = target.existing?.id ?? randomId();
@@ -189,53 +255,117 @@ export class GraphState extends DurableObject<SandboxEnv> {
   async replaceContent(base: string, itemId: string, bytes: Uint8Array): Promise<WriteResult> {
     const row = this.row(itemId);
     if (!row || row.parent_id === null) return notFound;
-    if (row.folder) return { ok: false, status: 400, code: "invalidRequest", message: "Cannot upload content to a folder." };
+    if (row.folder)
+      return { ok: false, status: 400, code: "invalidRequest", message: "Cannot upload content to a folder." };
     await this.writeFile(row.id, row.parent_id, row.name, bytes, new Date().toISOString());
     return { ok: true, created: false, item: this.shape(base, this.row(row.id) as ItemRow) };
   }
 
-  createUploadSession(parentIdOrRoot: string, name: string, conflict: ConflictBehavior): { ok: true; id: string; expirationDateTime: string } | GraphFailure {
+  createUploadSession(
+    parentIdOrRoot: string,
+    name: string,
+    conflict: ConflictBehavior,
+  ): { ok: true; id: string; expirationDateTime: string } | GraphFailure {
     const target = this.resolveTarget(parentIdOrRoot, name, conflict);
     if (!target.ok) return target;
     const id = crypto.randomUUID().replaceAll("-", "");
     const expires = Date.now() + UPLOAD_SESSION_TTL_MS;
-    this.sql.exec("INSERT INTO upload_sessions (id, parent_id, name, conflict, total, received, expires) VALUES (?, ?, ?, ?, NULL, 0, ?)", id, target.parentId, name, conflict, expires);
+    this.sql.exec(
+      "INSERT INTO upload_sessions (id, parent_id, name, conflict, total, received, expires) VALUES (?, ?, ?, ?, NULL, 0, ?)",
+      id,
+      target.parentId,
+      name,
+      conflict,
+      expires,
+    );
     return { ok: true, id, expirationDateTime: new Date(expires).toISOString() };
   }
 
   /** One PUT of a byte range to an upload session; ranges must arrive in order, without gaps or overlaps. */
-  async uploadFragment(base: string, sessionId: string, start: number, end: number, total: number, bytes: Uint8Array): Promise<FragmentResult> {
+  async uploadFragment(
+    base: string,
+    sessionId: string,
+    start: number,
+    end: number,
+    total: number,
+    bytes: Uint8Array,
+  ): Promise<FragmentResult> {
     const session = this.sql.exec<SessionRow>("SELECT * FROM upload_sessions WHERE id = ?", sessionId).toArray()[0];
-    if (!session || session.expires < Date.now()) return { ...notFound, message: "The upload session was not found or has expired." };
+    if (!session || session.expires < Date.now())
+      return { ...notFound, message: "The upload session was not found or has expired." };
     if (session.total !== null && session.total !== total) {
-      return { ok: false, status: 400, code: "invalidRequest", message: `Declared total size ${total} differs from the session's ${session.total}.` };
+      return {
+        ok: false,
+        status: 400,
+        code: "invalidRequest",
+        message: `Declared total size ${total} differs from the session's ${session.total}.`,
+      };
     }
     if (start !== session.received) {
-      return { ok: false, status: 416, code: "invalidRange", message: `The uploaded fragment starts at ${start} but the next expected byte is ${session.received}.` };
+      return {
+        ok: false,
+        status: 416,
+        code: "invalidRange",
+        message: `The uploaded fragment starts at ${start} but the next expected byte is ${session.received}.`,
+      };
     }
     if (bytes.length !== end - start + 1) {
-      return { ok: false, status: 400, code: "invalidRequest", message: "The request body length does not match its Content-Range." };
+      return {
+        ok: false,
+        status: 400,
+        code: "invalidRequest",
+        message: "The request body length does not match its Content-Range.",
+      };
     }
     const last = end + 1 === total;
     if (!last && bytes.length % FRAGMENT_MULTIPLE !== 0) {
-      return { ok: false, status: 400, code: "invalidRequest", message: "Fragment sizes must be a multiple of 320 KiB (327,680 bytes), except the last one." };
+      return {
+        ok: false,
+        status: 400,
+        code: "invalidRequest",
+        message: "Fragment sizes must be a multiple of 320 KiB (327,680 bytes), except the last one.",
+      };
     }
-    let seq = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM upload_parts WHERE session_id = ?", sessionId).one().n;
+    let seq = this.sql
+      .exec<{ n: number }>("SELECT COUNT(*) AS n FROM upload_parts WHERE session_id = ?", sessionId)
+      .one().n;
     for (let at = 0; at < bytes.length; at += CHUNK_BYTES) {
-      this.sql.exec("INSERT INTO upload_parts (session_id, seq, data) VALUES (?, ?, ?)", sessionId, seq++, bytes.subarray(at, at + CHUNK_BYTES));
+      this.sql.exec(
+        "INSERT INTO upload_parts (session_id, seq, data) VALUES (?, ?, ?)",
+        sessionId,
+        seq++,
+        bytes.subarray(at, at + CHUNK_BYTES),
+      );
     }
     this.sql.exec("UPDATE upload_sessions SET total = ?, received = ? WHERE id = ?", total, end + 1, sessionId);
-    if (!last) return { ok: true, done: false, expirationDateTime: new Date(session.expires).toISOString(), nextExpectedRanges: [`${end + 1}-`] };
+    if (!last)
+      return {
+        ok: true,
+        done: false,
+        expirationDateTime: new Date(session.expires).toISOString(),
+        nextExpectedRanges: [`${end + 1}-`],
+      };
 
     const target = this.resolveTarget(session.parent_id, session.name, session.conflict as ConflictBehavior);
     if (!target.ok) return target;
     const id = target.existing?.id ?? randomId();
     const now = new Date().toISOString();
     this.sql.exec("DELETE FROM chunks WHERE item_id = ?", id);
-    this.sql.exec("INSERT INTO chunks (item_id, seq, data) SELECT ?, seq, data FROM upload_parts WHERE session_id = ?", id, sessionId);
+    this.sql.exec(
+      "INSERT INTO chunks (item_id, seq, data) SELECT ?, seq, data FROM upload_parts WHERE session_id = ?",
+      id,
+      sessionId,
+    );
     this.sql.exec("DELETE FROM upload_parts WHERE session_id = ?", sessionId);
     this.sql.exec("DELETE FROM upload_sessions WHERE id = ?", sessionId);
-    this.upsertItem(id, target.parentId, target.name, total, now, await extractSearchText(target.name, this.readBytes(id)));
+    this.upsertItem(
+      id,
+      target.parentId,
+      target.name,
+      total,
+      now,
+      await extractSearchText(target.name, this.readBytes(id)),
+    );
     return { ok: true, done: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
   }
 
@@ -275,14 +405,20 @@ export class GraphState extends DurableObject<SandboxEnv> {
   // --- internals ---
 
   private row(idOrRoot: string): ItemRow | null {
-    const query = idOrRoot === "root" ? "SELECT * FROM items WHERE parent_id IS NULL" : "SELECT * FROM items WHERE id = ?";
+    const query =
+      idOrRoot === "root" ? "SELECT * FROM items WHERE parent_id IS NULL" : "SELECT * FROM items WHERE id = ?";
     return this.sql.exec<ItemRow>(query, ...(idOrRoot === "root" ? [] : [idOrRoot])).toArray()[0] ?? null;
   }
 
-  private resolveTarget(parentIdOrRoot: string, name: string, conflict: ConflictBehavior): { ok: true; parentId: string; name: string; existing: ItemRow | null } | GraphFailure {
+  private resolveTarget(
+    parentIdOrRoot: string,
+    name: string,
+    conflict: ConflictBehavior,
+  ): { ok: true; parentId: string; name: string; existing: ItemRow | null } | GraphFailure {
     const parent = this.row(parentIdOrRoot);
     if (!parent) return notFound;
-    if (!parent.folder) return { ok: false, status: 400, code: "invalidRequest", message: "The parent item is not a folder." };
+    if (!parent.folder)
+      return { ok: false, status: 400, code: "invalidRequest", message: "The parent item is not a folder." };
     const existing = this.childNamed(parent.id, name);
     if (!existing) return { ok: true, parentId: parent.id, name, existing: null };
     if (existing.folder || conflict === "fail") {
@@ -293,18 +429,28 @@ export class GraphState extends DurableObject<SandboxEnv> {
     const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
     for (let n = 1; ; n++) {
       const candidate = `${stem} ${n}${ext}`;
-      if (!this.childNamed(parent.id, candidate)) return { ok: true, parentId: parent.id, name: candidate, existing: null };
+      if (!this.childNamed(parent.id, candidate))
+        return { ok: true, parentId: parent.id, name: candidate, existing: null };
     }
   }
 
   private childNamed(parentId: string, name: string): ItemRow | null {
-    return this.sql.exec<ItemRow>("SELECT * FROM items WHERE parent_id = ? AND name = ? COLLATE NOCASE", parentId, name).toArray()[0] ?? null;
+    return (
+      this.sql
+        .exec<ItemRow>("SELECT * FROM items WHERE parent_id = ? AND name = ? COLLATE NOCASE", parentId, name)
+        .toArray()[0] ?? null
+    );
   }
 
   private async writeFile(id: string, parentId: string, name: string, bytes: Uint8Array, now: string): Promise<void> {
     this.sql.exec("DELETE FROM chunks WHERE item_id = ?", id);
     for (let at = 0, seq = 0; at < bytes.length; at += CHUNK_BYTES, seq++) {
-      this.sql.exec("INSERT INTO chunks (item_id, seq, data) VALUES (?, ?, ?)", id, seq, bytes.subarray(at, at + CHUNK_BYTES));
+      this.sql.exec(
+        "INSERT INTO chunks (item_id, seq, data) VALUES (?, ?, ?)",
+        id,
+        seq,
+        bytes.subarray(at, at + CHUNK_BYTES),
+      );
     }
     this.upsertItem(id, parentId, name, bytes.length, now, await extractSearchText(name, bytes));
   }
@@ -324,7 +470,9 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   private readBytes(id: string): Uint8Array {
-    const chunks = this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? ORDER BY seq", id).toArray();
+    const chunks = this.sql
+      .exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? ORDER BY seq", id)
+      .toArray();
     const out = new Uint8Array(chunks.reduce((n, c) => n + c.data.byteLength, 0));
     let at = 0;
     for (const c of chunks) {
@@ -337,7 +485,12 @@ export class GraphState extends DurableObject<SandboxEnv> {
   private downloadToken(itemId: string): string {
     const token = crypto.randomUUID().replaceAll("-", "");
     this.sql.exec("DELETE FROM download_tokens WHERE expires < ?", Date.now());
-    this.sql.exec("INSERT INTO download_tokens (token, item_id, expires) VALUES (?, ?, ?)", token, itemId, Date.now() + DOWNLOAD_TOKEN_TTL_MS);
+    this.sql.exec(
+      "INSERT INTO download_tokens (token, item_id, expires) VALUES (?, ?, ?)",
+      token,
+      itemId,
+      Date.now() + DOWNLOAD_TOKEN_TTL_MS,
+    );
     return token;
   }
 
@@ -358,7 +511,10 @@ export class GraphState extends DurableObject<SandboxEnv> {
     const item: DriveItem = {
       id: row.id,
       name: row.name,
-      size: row.folder ? this.sql.exec<{ n: number | null }>("SELECT SUM(size) AS n FROM items WHERE parent_id = ?", row.id).one().n ?? 0 : row.size,
+      size: row.folder
+        ? (this.sql.exec<{ n: number | null }>("SELECT SUM(size) AS n FROM items WHERE parent_id = ?", row.id).one()
+            .n ?? 0)
+        : row.size,
       createdDateTime: row.created,
       lastModifiedDateTime: row.modified,
       webUrl: `${base}/sites/sandbox/Shared%20Documents${row.parent_id === null ? "" : `${encodeURI(this.pathOf(row.id))}`}`,
@@ -371,7 +527,10 @@ export class GraphState extends DurableObject<SandboxEnv> {
           ? { driveType: "documentLibrary", driveId: DRIVE_ID }
           : { driveType: "documentLibrary", driveId: DRIVE_ID, id: row.parent_id, path: parentPath },
     };
-    if (row.folder) item.folder = { childCount: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM items WHERE parent_id = ?", row.id).one().n };
+    if (row.folder)
+      item.folder = {
+        childCount: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM items WHERE parent_id = ?", row.id).one().n,
+      };
     else item.file = { mimeType: mimeTypeOf(row.name) };
     if (row.parent_id === null) item.root = {};
     return item;
@@ -381,6 +540,8 @@ export class GraphState extends DurableObject<SandboxEnv> {
 /** Seed items keep the same id across resets, so tests and docs can name them. */
 async function stableId(path: string): Promise<string> {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`sandbox-graph:${path}`)));
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`sandbox-graph:${path}`)),
+  );
   return `01${Array.from(digest, (b) => alphabet[b % 32]).join("")}`;
 }

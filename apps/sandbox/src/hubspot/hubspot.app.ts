@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import * as z from "zod/mini";
-import { SINGLETON, type SandboxBindings, type SandboxEnv } from "../env";
+import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { hubspotError } from "./hubspotError";
-import { isObjectType, OBJECT_TYPES, type HubspotObjectType, type Properties } from "./hubspotObjects";
+import { type HubspotObjectType, isObjectType, OBJECT_TYPES, type Properties } from "./hubspotObjects";
 
 export const HUBSPOT_TOKEN = "sandbox-hubspot";
 
@@ -20,7 +20,18 @@ const searchInput = z.object({
         filters: z.array(
           z.object({
             propertyName: z.string(),
-            operator: z.enum(["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "CONTAINS_TOKEN", "HAS_PROPERTY", "NOT_HAS_PROPERTY", "IN"]),
+            operator: z.enum([
+              "EQ",
+              "NEQ",
+              "LT",
+              "LTE",
+              "GT",
+              "GTE",
+              "CONTAINS_TOKEN",
+              "HAS_PROPERTY",
+              "NOT_HAS_PROPERTY",
+              "IN",
+            ]),
             value: z.optional(z.union([z.string(), z.number(), z.boolean()])),
             values: z.optional(z.array(z.string())),
           }),
@@ -29,7 +40,9 @@ const searchInput = z.object({
     ),
   ),
   query: z.optional(z.string()),
-  sorts: z.optional(z.array(z.object({ propertyName: z.string(), direction: z.optional(z.enum(["ASCENDING", "DESCENDING"])) }))),
+  sorts: z.optional(
+    z.array(z.object({ propertyName: z.string(), direction: z.optional(z.enum(["ASCENDING", "DESCENDING"])) })),
+  ),
   properties: z.optional(z.array(z.string())),
   limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(200))),
   after: z.optional(z.union([z.string(), z.number()])),
@@ -38,7 +51,17 @@ const gdprDeleteInput = z.object({ objectId: z.string().check(z.minLength(1)), i
 const unsubscribeInput = z.object({
   emailAddress: z.string().check(z.minLength(3)),
   subscriptionId: z.union([z.string(), z.number()]),
-  legalBasis: z.optional(z.enum(["LEGITIMATE_INTEREST_PQL", "LEGITIMATE_INTEREST_CLIENT", "PERFORMANCE_OF_CONTRACT", "CONSENT_WITH_NOTICE", "NON_GDPR", "PROCESS_AND_STORE", "LEGITIMATE_INTEREST_OTHER"])),
+  legalBasis: z.optional(
+    z.enum([
+      "LEGITIMATE_INTEREST_PQL",
+      "LEGITIMATE_INTEREST_CLIENT",
+      "PERFORMANCE_OF_CONTRACT",
+      "CONSENT_WITH_NOTICE",
+      "NON_GDPR",
+      "PROCESS_AND_STORE",
+      "LEGITIMATE_INTEREST_OTHER",
+    ]),
+  ),
   legalBasisExplanation: z.optional(z.string()),
 });
 
@@ -53,7 +76,10 @@ async function parseBody<T>(req: Request, schema: z.ZodMiniType<T>): Promise<Par
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, data: parsed.data };
-  return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ") };
+  return {
+    ok: false,
+    message: parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; "),
+  };
 }
 
 function stringProperties(input: Record<string, string | number | boolean | null>): Properties {
@@ -62,7 +88,10 @@ function stringProperties(input: Record<string, string | number | boolean | null
 
 /** ?properties=a,b and ?properties=a&properties=b are both accepted, as by HubSpot. */
 function listQuery(values: string[] | undefined): string[] | undefined {
-  const list = values?.flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+  const list = values
+    ?.flatMap((v) => v.split(","))
+    .map((v) => v.trim())
+    .filter(Boolean);
   return list?.length ? list : undefined;
 }
 
@@ -74,7 +103,12 @@ hubspotApp.use("*", faultInjection("hubspot"));
 hubspotApp.use("*", async (c, next) => {
   const header = c.req.header("Authorization") ?? "";
   if (header !== `Bearer ${HUBSPOT_TOKEN}`) {
-    return hubspotError(c, 401, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview");
+    return hubspotError(
+      c,
+      401,
+      "INVALID_AUTHENTICATION",
+      "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+    );
   }
   const verdict = await hubspotState(c.env).hit(HUBSPOT_TOKEN);
   c.header("X-HubSpot-RateLimit-Max", String(verdict.limit));
@@ -95,7 +129,8 @@ function objectType(c: { req: { param(name: "type"): string } }): HubspotObjectT
   return isObjectType(type) ? type : null;
 }
 
-const unknownType = (type: string) => `Unable to infer object type from: ${type}. Supported here: ${OBJECT_TYPES.join(", ")}`;
+const unknownType = (type: string) =>
+  `Unable to infer object type from: ${type}. Supported here: ${OBJECT_TYPES.join(", ")}`;
 
 hubspotApp.post("/crm/v3/objects/contacts/gdpr-delete", async (c) => {
   const body = await parseBody(c.req.raw, gdprDeleteInput);
@@ -114,7 +149,9 @@ hubspotApp.post("/crm/v3/objects/:type/search", async (c) => {
   const page = await hubspotState(c.env).search(type, {
     ...rest,
     after: after === undefined ? undefined : String(after),
-    filterGroups: filterGroups?.map((g) => ({ filters: g.filters.map((f) => ({ ...f, value: f.value === undefined ? undefined : String(f.value) })) })),
+    filterGroups: filterGroups?.map((g) => ({
+      filters: g.filters.map((f) => ({ ...f, value: f.value === undefined ? undefined : String(f.value) })),
+    })),
   });
   return c.json(page);
 });
@@ -123,16 +160,21 @@ hubspotApp.get("/crm/v3/objects/:type", async (c) => {
   const type = objectType(c);
   if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
   const limit = Number(c.req.query("limit") ?? 10);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100) return hubspotError(c, 400, "VALIDATION_ERROR", "limit must be an integer between 1 and 100");
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    return hubspotError(c, 400, "VALIDATION_ERROR", "limit must be an integer between 1 and 100");
   const after = c.req.query("after");
-  if (after !== undefined && !/^\d+$/.test(after)) return hubspotError(c, 400, "VALIDATION_ERROR", "after must be a paging cursor returned by a previous page");
+  if (after !== undefined && !/^\d+$/.test(after))
+    return hubspotError(c, 400, "VALIDATION_ERROR", "after must be a paging cursor returned by a previous page");
   const page = await hubspotState(c.env).list(type, limit, after, {
     properties: listQuery(c.req.queries("properties")),
     associations: listQuery(c.req.queries("associations"))?.filter(isObjectType),
   });
   const url = new URL(c.req.url);
   if (page.next) url.searchParams.set("after", page.next);
-  return c.json({ results: page.results, ...(page.next ? { paging: { next: { after: page.next, link: url.toString() } } } : {}) });
+  return c.json({
+    results: page.results,
+    ...(page.next ? { paging: { next: { after: page.next, link: url.toString() } } } : {}),
+  });
 });
 
 hubspotApp.post("/crm/v3/objects/:type", async (c) => {
@@ -162,7 +204,12 @@ hubspotApp.patch("/crm/v3/objects/:type/:id", async (c) => {
   if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
   const body = await parseBody(c.req.raw, objectInput);
   if (!body.ok) return hubspotError(c, 400, "VALIDATION_ERROR", body.message);
-  const object = await hubspotState(c.env).update(type, c.req.param("id"), c.req.query("idProperty"), stringProperties(body.data.properties));
+  const object = await hubspotState(c.env).update(
+    type,
+    c.req.param("id"),
+    c.req.query("idProperty"),
+    stringProperties(body.data.properties),
+  );
   if (!object) return hubspotError(c, 404, "OBJECT_NOT_FOUND", "resource not found");
   return c.json(object);
 });
@@ -177,9 +224,16 @@ hubspotApp.post("/communication-preferences/v3/unsubscribe", async (c) => {
   const body = await parseBody(c.req.raw, unsubscribeInput);
   if (!body.ok) return hubspotError(c, 400, "VALIDATION_ERROR", body.message);
   const { emailAddress, subscriptionId, legalBasis, legalBasisExplanation } = body.data;
-  const result = await hubspotState(c.env).unsubscribe(emailAddress, String(subscriptionId), legalBasis, legalBasisExplanation);
+  const result = await hubspotState(c.env).unsubscribe(
+    emailAddress,
+    String(subscriptionId),
+    legalBasis,
+    legalBasisExplanation,
+  );
   if (!result.ok) return hubspotError(c, 400, "VALIDATION_ERROR", result.message);
   return c.json(result.status);
 });
 
-hubspotApp.notFound((c) => hubspotError(c, 404, "OBJECT_NOT_FOUND", `No HubSpot route for ${c.req.method} ${c.req.path}`));
+hubspotApp.notFound((c) =>
+  hubspotError(c, 404, "OBJECT_NOT_FOUND", `No HubSpot route for ${c.req.method} ${c.req.path}`),
+);

@@ -18,17 +18,26 @@ export const hubspotControl = new Hono<SandboxBindings>()
   .get("/objects/:type", async (c) => {
     const type = c.req.param("type");
     if (!isObjectType(type)) return c.json({ error: "unknown_type", message: `No HubSpot object type ${type}` }, 404);
-    const page = await hubspotState(c.env).list(type, 1000, undefined, { allProperties: true, associations: ["contacts", "companies", "deals", "notes"] });
+    const page = await hubspotState(c.env).list(type, 1000, undefined, {
+      allProperties: true,
+      associations: ["contacts", "companies", "deals", "notes"],
+    });
     return c.json({ results: page.results });
   })
   .put("/rate-limit", async (c) => {
     const parsed = rateScaleInput.safeParse(await c.req.json().catch(() => null));
-    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {windowScale} > 0: the 10 s window is divided by it" }, 400);
+    if (!parsed.success)
+      return c.json(
+        { error: "invalid_body", message: "expected {windowScale} > 0: the 10 s window is divided by it" },
+        400,
+      );
     await hubspotState(c.env).setRateWindowScale(parsed.data.windowScale);
     return c.json(parsed.data);
   })
   .get("/gdpr-deletions", async (c) => c.json({ results: await hubspotState(c.env).gdprDeletions() }))
-  .get("/subscriptions/:email", async (c) => c.json({ results: await hubspotState(c.env).subscriptionStatuses(c.req.param("email")) }))
+  .get("/subscriptions/:email", async (c) =>
+    c.json({ results: await hubspotState(c.env).subscriptionStatuses(c.req.param("email")) }),
+  )
   .get("/webhooks", async (c) => {
     const state = hubspotState(c.env);
     return c.json({ targetUrl: await state.webhookTarget(), ...(await state.webhookDeliveries()) });
@@ -41,7 +50,11 @@ export const hubspotControl = new Hono<SandboxBindings>()
   })
   .post("/webhooks/emit", async (c) => {
     const parsed = emitInput.safeParse(await c.req.json().catch(() => null));
-    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {subscriptionType, objectId, propertyName?, propertyValue?}" }, 400);
+    if (!parsed.success)
+      return c.json(
+        { error: "invalid_body", message: "expected {subscriptionType, objectId, propertyName?, propertyValue?}" },
+        400,
+      );
     await hubspotState(c.env).emit([parsed.data]);
     return c.json({ queued: 1 }, 202);
   })

@@ -18,11 +18,25 @@ export interface HubspotObject {
 export const DEFAULT_PROPERTIES: Record<HubspotObjectType, readonly string[]> = {
   contacts: ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
   companies: ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
-  deals: ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id", "pipeline"],
+  deals: [
+    "amount",
+    "closedate",
+    "createdate",
+    "dealname",
+    "dealstage",
+    "hs_lastmodifieddate",
+    "hs_object_id",
+    "pipeline",
+  ],
   notes: ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
 };
 
-const SINGULAR: Record<HubspotObjectType, string> = { contacts: "contact", companies: "company", deals: "deal", notes: "note" };
+const SINGULAR: Record<HubspotObjectType, string> = {
+  contacts: "contact",
+  companies: "company",
+  deals: "deal",
+  notes: "note",
+};
 
 /** HubSpot's default association label, e.g. contact_to_company. */
 export function associationLabel(from: HubspotObjectType, to: HubspotObjectType): string {

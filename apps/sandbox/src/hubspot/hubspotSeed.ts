@@ -27,12 +27,56 @@ export const DEFAULT_SEED: SeedObject[] = [
     },
     associatedWith: [201, 301, 302, 303, 401, 402],
   },
-  { type: "contacts", id: 102, properties: { email: "john.roe@example.com", firstname: "John", lastname: "Roe", lifecyclestage: "lead" } },
-  { type: "deals", id: 301, properties: { dealname: "Acme - annual licence", amount: "12000", dealstage: "closedwon", pipeline: "default", closedate: "2026-03-31T00:00:00.000Z" }, associatedWith: [201] },
-  { type: "deals", id: 302, properties: { dealname: "Acme - support extension", amount: "3000", dealstage: "contractsent", pipeline: "default", closedate: "2026-09-30T00:00:00.000Z" }, associatedWith: [201] },
-  { type: "deals", id: 303, properties: { dealname: "Acme - training", amount: "1500", dealstage: "appointmentscheduled", pipeline: "default", closedate: null } },
-  { type: "notes", id: 401, properties: { hs_note_body: "Call with Jane Doe about the renewal.", hs_timestamp: "2026-02-10T09:00:00.000Z" } },
-  { type: "notes", id: 402, properties: { hs_note_body: "Jane asked for a copy of her data.", hs_timestamp: "2026-03-02T14:30:00.000Z" } },
+  {
+    type: "contacts",
+    id: 102,
+    properties: { email: "john.roe@example.com", firstname: "John", lastname: "Roe", lifecyclestage: "lead" },
+  },
+  {
+    type: "deals",
+    id: 301,
+    properties: {
+      dealname: "Acme - annual licence",
+      amount: "12000",
+      dealstage: "closedwon",
+      pipeline: "default",
+      closedate: "2026-03-31T00:00:00.000Z",
+    },
+    associatedWith: [201],
+  },
+  {
+    type: "deals",
+    id: 302,
+    properties: {
+      dealname: "Acme - support extension",
+      amount: "3000",
+      dealstage: "contractsent",
+      pipeline: "default",
+      closedate: "2026-09-30T00:00:00.000Z",
+    },
+    associatedWith: [201],
+  },
+  {
+    type: "deals",
+    id: 303,
+    properties: {
+      dealname: "Acme - training",
+      amount: "1500",
+      dealstage: "appointmentscheduled",
+      pipeline: "default",
+      closedate: null,
+    },
+  },
+  {
+    type: "notes",
+    id: 401,
+    properties: { hs_note_body: "Call with Jane Doe about the renewal.", hs_timestamp: "2026-02-10T09:00:00.000Z" },
+  },
+  {
+    type: "notes",
+    id: 402,
+    properties: { hs_note_body: "Jane asked for a copy of her data.", hs_timestamp: "2026-03-02T14:30:00.000Z" },
+  },
 ];
 
 /** Emails subscribed to every subscription type at seed time. */

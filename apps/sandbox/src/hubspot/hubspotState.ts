@@ -1,5 +1,5 @@
-import { signDastraPayload } from "@dastra/core/verifyDastraSignature";
 import { DurableObject } from "cloudflare:workers";
+import { signDastraPayload } from "@dastra/core/verifyDastraSignature";
 import type { SandboxEnv } from "../env";
 import {
   associationLabel,
@@ -10,7 +10,14 @@ import {
   SUBSCRIPTION_DEFINITIONS,
 } from "./hubspotObjects";
 import { DEFAULT_SEED, DEFAULT_SUBSCRIBERS } from "./hubspotSeed";
-import { countRequest, createRateWindowTable, type RateWindowVerdict, resetRateWindows, scaledWindowMs, setWindowScale } from "./requestRateWindow";
+import {
+  countRequest,
+  createRateWindowTable,
+  type RateWindowVerdict,
+  resetRateWindows,
+  scaledWindowMs,
+  setWindowScale,
+} from "./requestRateWindow";
 import { WebhookOutbox } from "./webhookOutbox";
 
 export const HUBSPOT_APP_SECRET = "sandbox-hubspot-secret";
@@ -81,11 +88,15 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS objects (
       id INTEGER PRIMARY KEY, type TEXT NOT NULL, properties TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS associations (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b))");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS associations (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b))",
+    );
     this.sql.exec(`CREATE TABLE IF NOT EXISTS subscriptions (
       email TEXT NOT NULL, subscription_id TEXT NOT NULL, status TEXT NOT NULL, legal_basis TEXT, legal_basis_explanation TEXT,
       PRIMARY KEY (email, subscription_id))`);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS gdpr_deletions (object_id TEXT NOT NULL, email TEXT, deleted_at TEXT NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS gdpr_deletions (object_id TEXT NOT NULL, email TEXT, deleted_at TEXT NOT NULL)",
+    );
     this.sql.exec("CREATE TABLE IF NOT EXISTS id_counter (next INTEGER NOT NULL)");
     createRateWindowTable(this.sql);
     this.outbox = new WebhookOutbox(this.sql, ctx.storage);
@@ -109,7 +120,11 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     }
     for (const email of DEFAULT_SUBSCRIBERS) {
       for (const s of SUBSCRIPTION_DEFINITIONS) {
-        this.sql.exec("INSERT INTO subscriptions (email, subscription_id, status) VALUES (?, ?, 'SUBSCRIBED')", email, s.id);
+        this.sql.exec(
+          "INSERT INTO subscriptions (email, subscription_id, status) VALUES (?, ?, 'SUBSCRIBED')",
+          email,
+          s.id,
+        );
       }
     }
   }
@@ -119,7 +134,12 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   hit(token: string): RateWindowVerdict {
-    return countRequest(this.sql, token, RATE_LIMIT, scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE));
+    return countRequest(
+      this.sql,
+      token,
+      RATE_LIMIT,
+      scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE),
+    );
   }
 
   read(type: HubspotObjectType, idOrValue: string, options: ReadOptions = {}): HubspotObject | null {
@@ -127,13 +147,26 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     return row ? this.shape(row, options) : null;
   }
 
-  list(type: HubspotObjectType, limit: number, after: string | undefined, options: ReadOptions): { results: HubspotObject[]; next?: string } {
+  list(
+    type: HubspotObjectType,
+    limit: number,
+    after: string | undefined,
+    options: ReadOptions,
+  ): { results: HubspotObject[]; next?: string } {
     const rows = this.sql
-      .exec<ObjectRow>("SELECT * FROM objects WHERE type = ? AND id > ? ORDER BY id LIMIT ?", type, Number(after ?? 0) || 0, limit + 1)
+      .exec<ObjectRow>(
+        "SELECT * FROM objects WHERE type = ? AND id > ? ORDER BY id LIMIT ?",
+        type,
+        Number(after ?? 0) || 0,
+        limit + 1,
+      )
       .toArray();
     const page = rows.slice(0, limit);
     const last = page.at(-1);
-    return { results: page.map((r) => this.shape(r, options)), next: rows.length > limit && last ? String(last.id + 1) : undefined };
+    return {
+      results: page.map((r) => this.shape(r, options)),
+      next: rows.length > limit && last ? String(last.id + 1) : undefined,
+    };
   }
 
   search(type: HubspotObjectType, request: SearchRequest): SearchPage {
@@ -143,7 +176,9 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       const props = JSON.parse(row.properties) as Properties;
       const groups = request.filterGroups ?? [];
       // Filters inside a group are ANDed, groups are ORed, as in HubSpot.
-      const byFilters = groups.length === 0 || groups.some((g) => g.filters.every((f) => matchesFilter(props[f.propertyName] ?? null, f)));
+      const byFilters =
+        groups.length === 0 ||
+        groups.some((g) => g.filters.every((f) => matchesFilter(props[f.propertyName] ?? null, f)));
       const byQuery = !query || Object.values(props).some((v) => v?.toLowerCase().includes(query));
       return byFilters && byQuery;
     });
@@ -156,7 +191,10 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     const offset = Number(request.after ?? 0) || 0;
     const limit = request.limit ?? 10;
     const page = matches.slice(offset, offset + limit);
-    const result: SearchPage = { total: matches.length, results: page.map((r) => this.shape(r, { properties: request.properties })) };
+    const result: SearchPage = {
+      total: matches.length,
+      results: page.map((r) => this.shape(r, { properties: request.properties })),
+    };
     if (offset + limit < matches.length) result.paging = { next: { after: String(offset + limit) } };
     return result;
   }
@@ -170,11 +208,17 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     }
     const id = this.nextId();
     this.insert(id, type, properties, new Date().toISOString());
-    if (type === "contacts") await this.emit([{ subscriptionType: "contact.creation", objectId: id, changeFlag: "CREATED" }]);
+    if (type === "contacts")
+      await this.emit([{ subscriptionType: "contact.creation", objectId: id, changeFlag: "CREATED" }]);
     return { ok: true, object: this.read(type, String(id)) as HubspotObject };
   }
 
-  async update(type: HubspotObjectType, idOrValue: string, idProperty: string | undefined, changes: Properties): Promise<HubspotObject | null> {
+  async update(
+    type: HubspotObjectType,
+    idOrValue: string,
+    idProperty: string | undefined,
+    changes: Properties,
+  ): Promise<HubspotObject | null> {
     const row = this.findRow(type, idOrValue, idProperty);
     if (!row) return null;
     const props = JSON.parse(row.properties) as Properties;
@@ -183,7 +227,14 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     Object.assign(props, changes, { [type === "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate"]: now });
     this.sql.exec("UPDATE objects SET properties = ?, updated_at = ? WHERE id = ?", JSON.stringify(props), now, row.id);
     if (type === "contacts" && changed.length > 0) {
-      await this.emit(changed.map(([propertyName, propertyValue]) => ({ subscriptionType: "contact.propertyChange", objectId: row.id, propertyName, propertyValue: propertyValue ?? "" })));
+      await this.emit(
+        changed.map(([propertyName, propertyValue]) => ({
+          subscriptionType: "contact.propertyChange",
+          objectId: row.id,
+          propertyName,
+          propertyValue: propertyValue ?? "",
+        })),
+      );
     }
     return this.shape({ ...row, properties: JSON.stringify(props), updated_at: now }, {});
   }
@@ -195,17 +246,24 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     const email = (JSON.parse(row.properties) as Properties).email ?? null;
     this.sql.exec("DELETE FROM objects WHERE id = ?", row.id);
     this.sql.exec("DELETE FROM associations WHERE a = ? OR b = ?", row.id, row.id);
-    this.sql.exec("INSERT INTO gdpr_deletions (object_id, email, deleted_at) VALUES (?, ?, ?)", String(row.id), email, new Date().toISOString());
+    this.sql.exec(
+      "INSERT INTO gdpr_deletions (object_id, email, deleted_at) VALUES (?, ?, ?)",
+      String(row.id),
+      email,
+      new Date().toISOString(),
+    );
     await this.emit([{ subscriptionType: "contact.privacyDeletion", objectId: row.id, changeFlag: "DELETED" }]);
     return true;
   }
 
   subscriptionStatuses(email: string): SubscriptionStatus[] {
     const rows = this.sql
-      .exec<{ subscription_id: string; status: string; legal_basis: string | null; legal_basis_explanation: string | null }>(
-        "SELECT * FROM subscriptions WHERE email = ?",
-        email.toLowerCase(),
-      )
+      .exec<{
+        subscription_id: string;
+        status: string;
+        legal_basis: string | null;
+        legal_basis_explanation: string | null;
+      }>("SELECT * FROM subscriptions WHERE email = ?", email.toLowerCase())
       .toArray();
     return SUBSCRIPTION_DEFINITIONS.map((d) => {
       const row = rows.find((r) => r.subscription_id === d.id);
@@ -225,7 +283,8 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     const address = email.toLowerCase();
     const current = this.subscriptionStatuses(address).find((s) => s.id === subscriptionId);
     if (!current) return { ok: false, message: `Subscription ID ${subscriptionId} does not exist` };
-    if (current.status === "NOT_SUBSCRIBED") return { ok: false, message: `${email} is already unsubscribed from subscription ${subscriptionId}` };
+    if (current.status === "NOT_SUBSCRIBED")
+      return { ok: false, message: `${email} is already unsubscribed from subscription ${subscriptionId}` };
     this.sql.exec(
       `INSERT INTO subscriptions (email, subscription_id, status, legal_basis, legal_basis_explanation) VALUES (?, ?, 'NOT_SUBSCRIBED', ?, ?)
        ON CONFLICT(email, subscription_id) DO UPDATE SET status = excluded.status, legal_basis = excluded.legal_basis,
@@ -235,12 +294,22 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       legalBasis ?? null,
       explanation ?? null,
     );
-    return { ok: true, status: { ...current, status: "NOT_SUBSCRIBED", legalBasis: legalBasis ?? null, legalBasisExplanation: explanation ?? null } };
+    return {
+      ok: true,
+      status: {
+        ...current,
+        status: "NOT_SUBSCRIBED",
+        legalBasis: legalBasis ?? null,
+        legalBasisExplanation: explanation ?? null,
+      },
+    };
   }
 
   gdprDeletions(): { objectId: string; email: string | null; deletedAt: string }[] {
     return this.sql
-      .exec<{ object_id: string; email: string | null; deleted_at: string }>("SELECT * FROM gdpr_deletions ORDER BY deleted_at")
+      .exec<{ object_id: string; email: string | null; deleted_at: string }>(
+        "SELECT * FROM gdpr_deletions ORDER BY deleted_at",
+      )
       .toArray()
       .map((r) => ({ objectId: r.object_id, email: r.email, deletedAt: r.deleted_at }));
   }
@@ -264,7 +333,15 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   /** Queues one batch of events, sent as one JSON array like HubSpot does. */
-  async emit(events: { subscriptionType: HubspotSubscriptionType; objectId: number; propertyName?: string; propertyValue?: string; changeFlag?: string }[]): Promise<void> {
+  async emit(
+    events: {
+      subscriptionType: HubspotSubscriptionType;
+      objectId: number;
+      propertyName?: string;
+      propertyValue?: string;
+      changeFlag?: string;
+    }[],
+  ): Promise<void> {
     const occurredAt = Date.now();
     const body = events.map((e) => ({
       eventId: crypto.getRandomValues(new Uint32Array(1))[0],
@@ -299,7 +376,14 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     const created = type === "notes" ? "hs_createdate" : "createdate";
     const modified = type === "contacts" ? "lastmodifieddate" : "hs_lastmodifieddate";
     const props = { ...properties, [created]: now, [modified]: now, hs_object_id: String(id) };
-    this.sql.exec("INSERT INTO objects (id, type, properties, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", id, type, JSON.stringify(props), now, now);
+    this.sql.exec(
+      "INSERT INTO objects (id, type, properties, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+      id,
+      type,
+      JSON.stringify(props),
+      now,
+      now,
+    );
     const counter = this.sql.exec<{ next: number }>("SELECT next FROM id_counter").toArray()[0];
     if (!counter) this.sql.exec("INSERT INTO id_counter (next) VALUES (?)", id + 1);
     else if (counter.next <= id) this.sql.exec("UPDATE id_counter SET next = ?", id + 1);
@@ -317,7 +401,11 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   private findRow(type: HubspotObjectType, idOrValue: string, idProperty?: string): ObjectRow | null {
     if (!idProperty || idProperty === "hs_object_id") {
       if (!/^\d+$/.test(idOrValue)) return null;
-      return this.sql.exec<ObjectRow>("SELECT * FROM objects WHERE type = ? AND id = ?", type, Number(idOrValue)).toArray()[0] ?? null;
+      return (
+        this.sql
+          .exec<ObjectRow>("SELECT * FROM objects WHERE type = ? AND id = ?", type, Number(idOrValue))
+          .toArray()[0] ?? null
+      );
     }
     const wanted = idOrValue.toLowerCase();
     const rows = this.sql.exec<ObjectRow>("SELECT * FROM objects WHERE type = ?", type).toArray();
@@ -326,10 +414,20 @@ export class HubspotState extends DurableObject<SandboxEnv> {
 
   private shape(row: ObjectRow, options: ReadOptions): HubspotObject {
     const all = JSON.parse(row.properties) as Properties;
-    const names = options.allProperties ? Object.keys(all) : options.properties?.length ? options.properties : DEFAULT_PROPERTIES[row.type];
+    const names = options.allProperties
+      ? Object.keys(all)
+      : options.properties?.length
+        ? options.properties
+        : DEFAULT_PROPERTIES[row.type];
     const properties: Properties = {};
     for (const name of names) properties[name] = all[name] ?? null;
-    const object: HubspotObject = { id: String(row.id), properties, createdAt: row.created_at, updatedAt: row.updated_at, archived: false };
+    const object: HubspotObject = {
+      id: String(row.id),
+      properties,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      archived: false,
+    };
     for (const target of options.associations ?? []) {
       const linked = this.sql
         .exec<{ id: number }>(
@@ -343,7 +441,9 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       // HubSpot leaves out association types with no results.
       if (linked.length > 0) {
         object.associations ??= {};
-        object.associations[target] = { results: linked.map((l) => ({ id: String(l.id), type: associationLabel(row.type, target) })) };
+        object.associations[target] = {
+          results: linked.map((l) => ({ id: String(l.id), type: associationLabel(row.type, target) })),
+        };
       }
     }
     return object;
@@ -372,7 +472,13 @@ function matchesFilter(actual: string | null, filter: SearchFilter): boolean {
     case "LTE": {
       if (current === null || value === undefined) return false;
       const cmp = current.localeCompare(value, undefined, { numeric: true });
-      return filter.operator === "GT" ? cmp > 0 : filter.operator === "GTE" ? cmp >= 0 : filter.operator === "LT" ? cmp < 0 : cmp <= 0;
+      return filter.operator === "GT"
+        ? cmp > 0
+        : filter.operator === "GTE"
+          ? cmp >= 0
+          : filter.operator === "LT"
+            ? cmp < 0
+            : cmp <= 0;
     }
     default:
       return false;

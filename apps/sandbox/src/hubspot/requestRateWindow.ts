@@ -10,7 +10,9 @@ export interface RateWindowVerdict {
 }
 
 export function createRateWindowTable(sql: SqlStorage): void {
-  sql.exec("CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, started_at INTEGER NOT NULL, count INTEGER NOT NULL)");
+  sql.exec(
+    "CREATE TABLE IF NOT EXISTS rate_windows (key TEXT PRIMARY KEY, started_at INTEGER NOT NULL, count INTEGER NOT NULL)",
+  );
   sql.exec("CREATE TABLE IF NOT EXISTS rate_window_scale (id INTEGER PRIMARY KEY CHECK (id = 1), scale REAL NOT NULL)");
 }
 
@@ -22,12 +24,23 @@ export function resetRateWindows(sql: SqlStorage): void {
 
 /** Overrides RATE_WINDOW_SCALE at run time, so one test can shrink the window without restarting workerd. */
 export function setWindowScale(sql: SqlStorage, scale: number): void {
-  sql.exec("INSERT INTO rate_window_scale (id, scale) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET scale = excluded.scale", scale);
+  sql.exec(
+    "INSERT INTO rate_window_scale (id, scale) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET scale = excluded.scale",
+    scale,
+  );
   sql.exec("DELETE FROM rate_windows");
 }
 
-export function countRequest(sql: SqlStorage, key: string, limit: number, windowMs: number, now = Date.now()): RateWindowVerdict {
-  const row = sql.exec<{ started_at: number; count: number }>("SELECT started_at, count FROM rate_windows WHERE key = ?", key).toArray()[0];
+export function countRequest(
+  sql: SqlStorage,
+  key: string,
+  limit: number,
+  windowMs: number,
+  now = Date.now(),
+): RateWindowVerdict {
+  const row = sql
+    .exec<{ started_at: number; count: number }>("SELECT started_at, count FROM rate_windows WHERE key = ?", key)
+    .toArray()[0];
   let startedAt = now;
   let count = 1;
   if (row && now - row.started_at < windowMs) {
@@ -40,7 +53,13 @@ export function countRequest(sql: SqlStorage, key: string, limit: number, window
     startedAt,
     count,
   );
-  return { allowed: count <= limit, limit, remaining: Math.max(0, limit - count), windowMs, resetInMs: startedAt + windowMs - now };
+  return {
+    allowed: count <= limit,
+    limit,
+    remaining: Math.max(0, limit - count),
+    windowMs,
+    resetInMs: startedAt + windowMs - now,
+  };
 }
 
 /** RATE_WINDOW_SCALE (or the scale set through /_sandbox) divides every window so tests can run a scaled-down clock. */

@@ -14,7 +14,11 @@ export interface WebhookDelivery {
 }
 
 /** Builds the signature headers of one request at send time (HubSpot signs the timestamp and URL too). */
-export type WebhookSigner = (body: string, url: string, meta: { webhookId: number; attempt: number }) => Promise<Record<string, string>>;
+export type WebhookSigner = (
+  body: string,
+  url: string,
+  meta: { webhookId: number; attempt: number },
+) => Promise<Record<string, string>>;
 
 const MAX_ATTEMPTS = 5;
 const RETRY_BASE_MS = 1000;
@@ -33,11 +37,17 @@ export class WebhookOutbox {
   }
 
   targetUrl(fallback: string): string {
-    return this.sql.exec<{ value: string }>("SELECT value FROM webhook_settings WHERE name = 'target_url'").toArray()[0]?.value ?? fallback;
+    return (
+      this.sql.exec<{ value: string }>("SELECT value FROM webhook_settings WHERE name = 'target_url'").toArray()[0]
+        ?.value ?? fallback
+    );
   }
 
   setTargetUrl(url: string): void {
-    this.sql.exec("INSERT INTO webhook_settings (name, value) VALUES ('target_url', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value", url);
+    this.sql.exec(
+      "INSERT INTO webhook_settings (name, value) VALUES ('target_url', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+      url,
+    );
   }
 
   async enqueue(body: string, delayMs: number): Promise<void> {
@@ -50,11 +60,17 @@ export class WebhookOutbox {
   async deliverDue(url: string, sign: WebhookSigner): Promise<void> {
     const now = Date.now();
     const due = this.sql
-      .exec<{ id: number; body: string; attempts: number }>("SELECT id, body, attempts FROM webhook_outbox WHERE due_at <= ? ORDER BY id", now)
+      .exec<{ id: number; body: string; attempts: number }>(
+        "SELECT id, body, attempts FROM webhook_outbox WHERE due_at <= ? ORDER BY id",
+        now,
+      )
       .toArray();
     for (const item of due) {
       const attempt = item.attempts + 1;
-      const headers = { "Content-Type": "application/json", ...(await sign(item.body, url, { webhookId: item.id, attempt })) };
+      const headers = {
+        "Content-Type": "application/json",
+        ...(await sign(item.body, url, { webhookId: item.id, attempt })),
+      };
       let status: number | null = null;
       let error: string | null = null;
       try {
@@ -77,7 +93,13 @@ export class WebhookOutbox {
       );
       const delivered = status !== null && status >= 200 && status < 300;
       if (delivered || attempt >= MAX_ATTEMPTS) this.sql.exec("DELETE FROM webhook_outbox WHERE id = ?", item.id);
-      else this.sql.exec("UPDATE webhook_outbox SET attempts = ?, due_at = ? WHERE id = ?", attempt, Date.now() + RETRY_BASE_MS * 2 ** item.attempts, item.id);
+      else
+        this.sql.exec(
+          "UPDATE webhook_outbox SET attempts = ?, due_at = ? WHERE id = ?",
+          attempt,
+          Date.now() + RETRY_BASE_MS * 2 ** item.attempts,
+          item.id,
+        );
     }
     const next = this.sql.exec<{ due: number | null }>("SELECT MIN(due_at) AS due FROM webhook_outbox").one().due;
     if (next !== null) await this.storage.setAlarm(next);
@@ -95,9 +117,17 @@ export class WebhookOutbox {
 
   deliveries(): WebhookDelivery[] {
     return this.sql
-      .exec<{ id: number; webhook_id: number; attempt: number; url: string; headers: string; body: string; status: number | null; error: string | null; sent_at: string }>(
-        "SELECT * FROM webhook_deliveries ORDER BY id",
-      )
+      .exec<{
+        id: number;
+        webhook_id: number;
+        attempt: number;
+        url: string;
+        headers: string;
+        body: string;
+        status: number | null;
+        error: string | null;
+        sent_at: string;
+      }>("SELECT * FROM webhook_deliveries ORDER BY id")
       .toArray()
       .map((r) => ({
         id: r.id,

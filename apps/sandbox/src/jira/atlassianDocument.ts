@@ -13,5 +13,7 @@ function isNode(value: unknown, depth: number): boolean {
 export function isAtlassianDocument(value: unknown): boolean {
   if (value === null || typeof value !== "object") return false;
   const doc = value as { type?: unknown; version?: unknown; content?: unknown };
-  return doc.type === "doc" && doc.version === 1 && Array.isArray(doc.content) && doc.content.every((n) => isNode(n, 1));
+  return (
+    doc.type === "doc" && doc.version === 1 && Array.isArray(doc.content) && doc.content.every((n) => isNode(n, 1))
+  );
 }

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
-import { SINGLETON, type SandboxBindings, type SandboxEnv } from "../env";
+import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { isAtlassianDocument } from "./atlassianDocument";
 import { jiraError } from "./jiraError";
@@ -52,7 +52,10 @@ async function readJson(req: Request): Promise<{ ok: true; value: unknown } | { 
 }
 
 function commaList(value: string | undefined): string[] | undefined {
-  const list = value?.split(",").map((v) => v.trim()).filter(Boolean);
+  const list = value
+    ?.split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
   return list?.length ? list : undefined;
 }
 
@@ -80,17 +83,21 @@ jiraApp.use("*", async (c, next) => {
   return next();
 });
 
-const notJson = (c: Parameters<typeof jiraError>[0]) => jiraError(c, 400, ["Unexpected character: the request body is not valid JSON."]);
-const noIssue = (c: Parameters<typeof jiraError>[0]) => jiraError(c, 404, ["Issue does not exist or you do not have permission to see it."]);
+const notJson = (c: Parameters<typeof jiraError>[0]) =>
+  jiraError(c, 400, ["Unexpected character: the request body is not valid JSON."]);
+const noIssue = (c: Parameters<typeof jiraError>[0]) =>
+  jiraError(c, 404, ["Issue does not exist or you do not have permission to see it."]);
 
 jiraApp.post("/rest/api/3/issue", async (c) => {
   const json = await readJson(c.req.raw);
   if (!json.ok) return notJson(c);
   const parsed = createInput.safeParse(json.value);
-  if (!parsed.success) return jiraError(c, 400, [], { fields: "Field 'fields' is required and must hold the issue's fields." });
+  if (!parsed.success)
+    return jiraError(c, 400, [], { fields: "Field 'fields' is required and must hold the issue's fields." });
   const f = parsed.data.fields;
   const errors: Record<string, string> = {};
-  if (!f.project || (f.project.key !== PROJECT.key && f.project.id !== PROJECT.id)) errors.project = "valid project is required";
+  if (!f.project || (f.project.key !== PROJECT.key && f.project.id !== PROJECT.id))
+    errors.project = "valid project is required";
   if (!f.summary?.trim()) errors.summary = "You must specify a summary of the issue.";
   else if (f.summary.length > 255) errors.summary = "Summary must be less than 255 characters.";
   const type = ISSUE_TYPES.find((t) => t.id === f.issuetype?.id || t.name === f.issuetype?.name);
@@ -98,7 +105,8 @@ jiraApp.post("/rest/api/3/issue", async (c) => {
   if (f.description !== undefined && f.description !== null && !isAtlassianDocument(f.description)) {
     errors.description = "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
   }
-  if (f.duedate && (!/^\d{4}-\d{2}-\d{2}$/.test(f.duedate) || Number.isNaN(Date.parse(f.duedate)))) errors.duedate = `Error parsing date string: ${f.duedate}`;
+  if (f.duedate && (!/^\d{4}-\d{2}-\d{2}$/.test(f.duedate) || Number.isNaN(Date.parse(f.duedate))))
+    errors.duedate = `Error parsing date string: ${f.duedate}`;
   const spaced = f.labels?.find((l) => /\s/.test(l) || l === "");
   if (spaced !== undefined) errors.labels = `The label '${spaced}' contains spaces which is invalid.`;
   if (Object.keys(errors).length > 0 || !f.summary || !type) return jiraError(c, 400, [], errors);
@@ -113,7 +121,10 @@ jiraApp.post("/rest/api/3/issue", async (c) => {
 });
 
 jiraApp.get("/rest/api/3/issue/:idOrKey", async (c) => {
-  const query: IssueQuery = { fields: commaList(c.req.query("fields")), properties: commaList(c.req.query("properties")) };
+  const query: IssueQuery = {
+    fields: commaList(c.req.query("fields")),
+    properties: commaList(c.req.query("properties")),
+  };
   const issue = await jiraState(c.env).get(baseOf(c.req.url), c.req.param("idOrKey"), query);
   return issue ? c.json(issue) : noIssue(c);
 });
@@ -124,7 +135,10 @@ async function search(c: Context<SandboxBindings>, input: z.infer<typeof searchI
   const offset = decodePageToken(input.nextPageToken);
   if (offset === null) return jiraError(c, 400, ["The provided next page token is invalid or expired."]);
   const maxResults = Math.min(input.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP);
-  const page = await jiraState(c.env).search(baseOf(c.req.url), jql.query, offset, maxResults, { fields: input.fields, properties: input.properties });
+  const page = await jiraState(c.env).search(baseOf(c.req.url), jql.query, offset, maxResults, {
+    fields: input.fields,
+    properties: input.properties,
+  });
   return c.json({
     issues: page.issues,
     ...(page.nextOffset !== null ? { nextPageToken: btoa(`offset:${page.nextOffset}`) } : {}),
@@ -136,13 +150,15 @@ jiraApp.post("/rest/api/3/search/jql", async (c) => {
   const json = await readJson(c.req.raw);
   if (!json.ok) return notJson(c);
   const parsed = searchInput.safeParse(json.value);
-  if (!parsed.success) return jiraError(c, 400, ["Invalid request payload. Refer to the REST API documentation and try again."]);
+  if (!parsed.success)
+    return jiraError(c, 400, ["Invalid request payload. Refer to the REST API documentation and try again."]);
   return search(c, parsed.data);
 });
 
 jiraApp.get("/rest/api/3/search/jql", async (c) => {
   const maxResults = c.req.query("maxResults");
-  if (maxResults !== undefined && !/^\d+$/.test(maxResults)) return jiraError(c, 400, [`'${maxResults}' is not a valid maxResults value.`]);
+  if (maxResults !== undefined && !/^\d+$/.test(maxResults))
+    return jiraError(c, 400, [`'${maxResults}' is not a valid maxResults value.`]);
   return search(c, {
     jql: c.req.query("jql"),
     nextPageToken: c.req.query("nextPageToken"),
@@ -173,7 +189,8 @@ jiraApp.put("/rest/api/3/issue/:idOrKey/properties/:propertyKey", async (c) => {
   const key = c.req.param("propertyKey");
   if (key.length > 255) return jiraError(c, 400, ["The property key can not be longer than 255 characters."]);
   const raw = await c.req.text();
-  if (new TextEncoder().encode(raw).length > MAX_PROPERTY_BYTES) return jiraError(c, 400, ["The property value can not be longer than 32768 bytes."]);
+  if (new TextEncoder().encode(raw).length > MAX_PROPERTY_BYTES)
+    return jiraError(c, 400, ["The property value can not be longer than 32768 bytes."]);
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -198,7 +215,9 @@ jiraApp.post("/rest/api/3/issue/:idOrKey/comment", async (c) => {
   if (!json.ok) return notJson(c);
   const parsed = commentInput.safeParse(json.value);
   if (!parsed.success || !isAtlassianDocument(parsed.data.body)) {
-    return jiraError(c, 400, [], { comment: "Comment body can not be empty and must be an Atlassian Document (see the Atlassian Document Format)" });
+    return jiraError(c, 400, [], {
+      comment: "Comment body can not be empty and must be an Atlassian Document (see the Atlassian Document Format)",
+    });
   }
   const comment = await jiraState(c.env).addComment(baseOf(c.req.url), c.req.param("idOrKey"), parsed.data.body);
   return comment ? c.json(comment, 201) : noIssue(c);

@@ -52,24 +52,41 @@ export function parseJql(jql: string): JqlParse {
       if (direction !== undefined && direction !== "asc" && direction !== "desc") {
         return { ok: false, message: `Error in the JQL Query: expecting ASC or DESC but got '${tokens[i + 3]}'.` };
       }
-      if (i + (direction ? 4 : 3) !== tokens.length) return { ok: false, message: "Error in the JQL Query: ORDER BY must end the query." };
+      if (i + (direction ? 4 : 3) !== tokens.length)
+        return { ok: false, message: "Error in the JQL Query: ORDER BY must end the query." };
       orderBy = { field, descending: direction === "desc" };
       break;
     }
     if (clauses.length > 0) {
-      if (word !== "and") return { ok: false, message: `Error in the JQL Query: expecting 'AND' or 'ORDER BY' but got '${tokens[i]}'.` };
+      if (word !== "and")
+        return { ok: false, message: `Error in the JQL Query: expecting 'AND' or 'ORDER BY' but got '${tokens[i]}'.` };
       i++;
     }
     const [fieldToken, operator, valueToken] = [tokens[i], tokens[i + 1], tokens[i + 2]];
-    if (!fieldToken || (operator !== "=" && operator !== "!=") || valueToken === undefined || valueToken === "=" || valueToken === "!=") {
-      return { ok: false, message: `Error in the JQL Query: expecting 'field = value' at '${tokens.slice(i).join(" ")}'.` };
+    if (
+      !fieldToken ||
+      (operator !== "=" && operator !== "!=") ||
+      valueToken === undefined ||
+      valueToken === "=" ||
+      valueToken === "!="
+    ) {
+      return {
+        ok: false,
+        message: `Error in the JQL Query: expecting 'field = value' at '${tokens.slice(i).join(" ")}'.`,
+      };
     }
     const negated = operator === "!=";
     const value = unquote(valueToken);
     const property = PROPERTY_FIELD.exec(fieldToken);
     const field = fieldToken.toLowerCase();
     if (property?.[1] && property[2]) {
-      clauses.push({ field: "property", propertyKey: property[1], propertyPath: property[2].split("."), negated, value });
+      clauses.push({
+        field: "property",
+        propertyKey: property[1],
+        propertyPath: property[2].split("."),
+        negated,
+        value,
+      });
     } else if (field === "project" || field === "key" || field === "status") {
       clauses.push({ field, negated, value });
     } else {

@@ -6,7 +6,13 @@ import { ISSUE_TYPES, PROJECT, statusById, TRANSITIONS } from "./jiraWorkflow";
 
 export const JIRA_WEBHOOK_SECRET = "sandbox-jira-secret";
 /** The account behind the sandbox's basic-auth credentials. */
-export const SANDBOX_USER = { accountId: "5b10ac8d82e05b22cc7d4ef5", displayName: "Sandbox Automation", active: true, accountType: "atlassian", timeZone: "Europe/Paris" };
+export const SANDBOX_USER = {
+  accountId: "5b10ac8d82e05b22cc7d4ef5",
+  displayName: "Sandbox Automation",
+  active: true,
+  accountType: "atlassian",
+  timeZone: "Europe/Paris",
+};
 
 export interface NewIssue {
   summary: string;
@@ -49,7 +55,19 @@ type IssueRow = {
 
 type CommentRow = { id: number; issue_id: number; body: string; created: string; updated: string };
 
-const ALL_FIELDS = ["summary", "description", "issuetype", "project", "status", "duedate", "labels", "created", "updated", "resolution", "resolutiondate"];
+const ALL_FIELDS = [
+  "summary",
+  "description",
+  "issuetype",
+  "project",
+  "status",
+  "duedate",
+  "labels",
+  "created",
+  "updated",
+  "resolution",
+  "resolutiondate",
+];
 
 /** Jira's timestamp format: 2026-02-10T09:00:00.000+0000 */
 function jiraTime(date = new Date()): string {
@@ -71,8 +89,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS issues (
       id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, number INTEGER NOT NULL, summary TEXT NOT NULL, issuetype_id TEXT NOT NULL,
       description TEXT, duedate TEXT, labels TEXT NOT NULL, status_id TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)`);
-    this.sql.exec("CREATE TABLE IF NOT EXISTS issue_properties (issue_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (issue_id, key))");
-    this.sql.exec("CREATE TABLE IF NOT EXISTS comments (id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, body TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS issue_properties (issue_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (issue_id, key))",
+    );
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS comments (id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, body TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)",
+    );
     this.outbox = new WebhookOutbox(this.sql, ctx.storage);
   }
 
@@ -88,7 +110,13 @@ export class JiraState extends DurableObject<SandboxEnv> {
     this.sql.exec(
       "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated) VALUES (10000, 'PRIV-1', 1, ?, '10001', ?, NULL, ?, '10000', ?, ?)",
       "Review the records of processing for 2026",
-      JSON.stringify({ type: "doc", version: 1, content: [{ type: "paragraph", content: [{ type: "text", text: "Yearly review of the processing register." }] }] }),
+      JSON.stringify({
+        type: "doc",
+        version: 1,
+        content: [
+          { type: "paragraph", content: [{ type: "text", text: "Yearly review of the processing register." }] },
+        ],
+      }),
       JSON.stringify(["register"]),
       created,
       created,
@@ -97,7 +125,9 @@ export class JiraState extends DurableObject<SandboxEnv> {
 
   /** Creates an issue in PRIV and announces it with jira:issue_created. */
   async create(base: string, input: NewIssue): Promise<{ id: string; key: string; self: string }> {
-    const next = this.sql.exec<{ id: number | null; number: number | null }>("SELECT MAX(id) AS id, MAX(number) AS number FROM issues").one();
+    const next = this.sql
+      .exec<{ id: number | null; number: number | null }>("SELECT MAX(id) AS id, MAX(number) AS number FROM issues")
+      .one();
     const id = (next.id ?? 9999) + 1;
     const number = (next.number ?? 0) + 1;
     const key = `${PROJECT.key}-${number}`;
@@ -124,11 +154,21 @@ export class JiraState extends DurableObject<SandboxEnv> {
     return row ? this.shape(base, row, query.fields ?? ["*all"], query.properties) : null;
   }
 
-  search(base: string, jql: JqlQuery, offset: number, maxResults: number, query: IssueQuery): { issues: JiraIssue[]; nextOffset: number | null } {
-    let rows = this.sql.exec<IssueRow>("SELECT * FROM issues ORDER BY id").toArray().filter((r) => jql.clauses.every((c) => this.matches(r, c)));
+  search(
+    base: string,
+    jql: JqlQuery,
+    offset: number,
+    maxResults: number,
+    query: IssueQuery,
+  ): { issues: JiraIssue[]; nextOffset: number | null } {
+    let rows = this.sql
+      .exec<IssueRow>("SELECT * FROM issues ORDER BY id")
+      .toArray()
+      .filter((r) => jql.clauses.every((c) => this.matches(r, c)));
     if (jql.orderBy) {
       const { field, descending } = jql.orderBy;
-      const value = (r: IssueRow) => (field === "key" ? r.number : field === "created" ? `${r.created}#${String(r.id).padStart(12, "0")}` : r.updated);
+      const value = (r: IssueRow) =>
+        field === "key" ? r.number : field === "created" ? `${r.created}#${String(r.id).padStart(12, "0")}` : r.updated;
       rows = rows.sort((a, b) => (value(a) < value(b) ? -1 : value(a) > value(b) ? 1 : 0) * (descending ? -1 : 1));
     }
     const page = rows.slice(offset, offset + maxResults);
@@ -168,7 +208,17 @@ export class JiraState extends DurableObject<SandboxEnv> {
       await this.emit(base, "jira:issue_updated", "issue_generic", row.id, {
         changelog: {
           id: String(Date.now()),
-          items: [{ field: "status", fieldtype: "jira", fieldId: "status", from: from.id, fromString: from.name, to: to.id, toString: to.name }],
+          items: [
+            {
+              field: "status",
+              fieldtype: "jira",
+              fieldId: "status",
+              from: from.id,
+              fromString: from.name,
+              to: to.id,
+              toString: to.name,
+            },
+          ],
         },
       });
     }
@@ -178,7 +228,8 @@ export class JiraState extends DurableObject<SandboxEnv> {
   setProperty(idOrKey: string, key: string, value: unknown): "created" | "updated" | "no_issue" {
     const row = this.findIssue(idOrKey);
     if (!row) return "no_issue";
-    const existed = this.sql.exec("SELECT 1 FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, key).toArray().length > 0;
+    const existed =
+      this.sql.exec("SELECT 1 FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, key).toArray().length > 0;
     this.sql.exec(
       "INSERT INTO issue_properties (issue_id, key, value) VALUES (?, ?, ?) ON CONFLICT(issue_id, key) DO UPDATE SET value = excluded.value",
       row.id,
@@ -191,7 +242,9 @@ export class JiraState extends DurableObject<SandboxEnv> {
   getProperty(idOrKey: string, key: string): { key: string; value: JsonValue } | "no_issue" | "no_property" {
     const row = this.findIssue(idOrKey);
     if (!row) return "no_issue";
-    const prop = this.sql.exec<{ value: string }>("SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, key).toArray()[0];
+    const prop = this.sql
+      .exec<{ value: string }>("SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, key)
+      .toArray()[0];
     return prop ? { key, value: JSON.parse(prop.value) as JsonValue } : "no_property";
   }
 
@@ -201,9 +254,22 @@ export class JiraState extends DurableObject<SandboxEnv> {
     if (!row) return null;
     const id = (this.sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM comments").one().id ?? 9999) + 1;
     const now = jiraTime();
-    this.sql.exec("INSERT INTO comments (id, issue_id, body, created, updated) VALUES (?, ?, ?, ?, ?)", id, row.id, JSON.stringify(body), now, now);
+    this.sql.exec(
+      "INSERT INTO comments (id, issue_id, body, created, updated) VALUES (?, ?, ?, ?, ?)",
+      id,
+      row.id,
+      JSON.stringify(body),
+      now,
+      now,
+    );
     this.sql.exec("UPDATE issues SET updated = ? WHERE id = ?", now, row.id);
-    const comment = this.commentShape(base, { id, issue_id: row.id, body: JSON.stringify(body), created: now, updated: now });
+    const comment = this.commentShape(base, {
+      id,
+      issue_id: row.id,
+      body: JSON.stringify(body),
+      created: now,
+      updated: now,
+    });
     await this.emit(base, "jira:issue_updated", "issue_commented", row.id, { comment });
     return comment;
   }
@@ -212,7 +278,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
     const row = this.findIssue(idOrKey);
     if (!row) return null;
     const all = this.sql.exec<CommentRow>("SELECT * FROM comments WHERE issue_id = ? ORDER BY id", row.id).toArray();
-    return { startAt, maxResults, total: all.length, comments: all.slice(startAt, startAt + maxResults).map((c) => this.commentShape(base, c)) };
+    return {
+      startAt,
+      maxResults,
+      total: all.length,
+      comments: all.slice(startAt, startAt + maxResults).map((c) => this.commentShape(base, c)),
+    };
   }
 
   // --- webhooks (driven through /_sandbox/jira) ---
@@ -245,7 +316,13 @@ export class JiraState extends DurableObject<SandboxEnv> {
 
   // --- internals ---
 
-  private async emit(base: string, webhookEvent: string, eventTypeName: string, issueId: number, extra: Record<string, unknown> = {}): Promise<void> {
+  private async emit(
+    base: string,
+    webhookEvent: string,
+    eventTypeName: string,
+    issueId: number,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     const row = this.sql.exec<IssueRow>("SELECT * FROM issues WHERE id = ?", issueId).one();
     const body = {
       timestamp: Date.now(),
@@ -261,8 +338,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
   private findIssue(idOrKey: string): IssueRow | null {
     const byId = /^\d+$/.test(idOrKey);
     return (
-      this.sql.exec<IssueRow>(byId ? "SELECT * FROM issues WHERE id = ?" : "SELECT * FROM issues WHERE key = ?", byId ? Number(idOrKey) : idOrKey.toUpperCase()).toArray()[0] ??
-      null
+      this.sql
+        .exec<IssueRow>(
+          byId ? "SELECT * FROM issues WHERE id = ?" : "SELECT * FROM issues WHERE key = ?",
+          byId ? Number(idOrKey) : idOrKey.toUpperCase(),
+        )
+        .toArray()[0] ?? null
     );
   }
 
@@ -270,11 +351,20 @@ export class JiraState extends DurableObject<SandboxEnv> {
     let hit: boolean;
     if (clause.field === "project") hit = clause.value.toUpperCase() === PROJECT.key || clause.value === PROJECT.id;
     else if (clause.field === "key") hit = clause.value.toUpperCase() === row.key || clause.value === String(row.id);
-    else if (clause.field === "status") hit = statusById(row.status_id).name.toLowerCase() === clause.value.toLowerCase() || clause.value === row.status_id;
+    else if (clause.field === "status")
+      hit =
+        statusById(row.status_id).name.toLowerCase() === clause.value.toLowerCase() || clause.value === row.status_id;
     else {
-      const prop = this.sql.exec<{ value: string }>("SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?", row.id, clause.propertyKey ?? "").toArray()[0];
+      const prop = this.sql
+        .exec<{ value: string }>(
+          "SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?",
+          row.id,
+          clause.propertyKey ?? "",
+        )
+        .toArray()[0];
       let value: unknown = prop ? JSON.parse(prop.value) : undefined;
-      for (const part of clause.propertyPath ?? []) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
+      for (const part of clause.propertyPath ?? [])
+        value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[part] : undefined;
       hit = value !== undefined && value !== null && String(value) === clause.value;
     }
     return clause.negated ? !hit : hit;
@@ -294,7 +384,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
 
   private shape(base: string, row: IssueRow, wanted: string[], properties?: string[]): JiraIssue {
     const self = `${restBase(base)}/issue/${row.id}`;
-    const issue: JiraIssue = { expand: "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations", id: String(row.id), self, key: row.key };
+    const issue: JiraIssue = {
+      expand: "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",
+      id: String(row.id),
+      self,
+      key: row.key,
+    };
     if (wanted.length === 1 && wanted[0] === "id") issue.fields = {};
     else {
       const names = wanted.some((f) => f === "*all" || f === "*navigable") ? ALL_FIELDS : wanted;
@@ -303,7 +398,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
       const all: Record<string, JsonValue> = {
         summary: row.summary,
         description: row.description ? (JSON.parse(row.description) as JsonValue) : null,
-        issuetype: { self: `${restBase(base)}/issuetype/${type.id}`, id: type.id, name: type.name, subtask: type.subtask },
+        issuetype: {
+          self: `${restBase(base)}/issuetype/${type.id}`,
+          id: type.id,
+          name: type.name,
+          subtask: type.subtask,
+        },
         project: { self: `${restBase(base)}/project/${PROJECT.id}`, ...PROJECT },
         status: this.statusShape(base, row.status_id),
         duedate: row.duedate,
@@ -316,8 +416,14 @@ export class JiraState extends DurableObject<SandboxEnv> {
       issue.fields = Object.fromEntries(names.filter((n) => n in all).map((n) => [n, all[n] ?? null]));
     }
     if (properties?.length) {
-      const rows = this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM issue_properties WHERE issue_id = ?", row.id).toArray();
-      issue.properties = Object.fromEntries(rows.filter((r) => properties.includes(r.key) || properties.includes("*all")).map((r) => [r.key, JSON.parse(r.value) as JsonValue]));
+      const rows = this.sql
+        .exec<{ key: string; value: string }>("SELECT key, value FROM issue_properties WHERE issue_id = ?", row.id)
+        .toArray();
+      issue.properties = Object.fromEntries(
+        rows
+          .filter((r) => properties.includes(r.key) || properties.includes("*all"))
+          .map((r) => [r.key, JSON.parse(r.value) as JsonValue]),
+      );
     }
     return issue;
   }
@@ -339,7 +445,9 @@ export class JiraState extends DurableObject<SandboxEnv> {
 
 async function hmacSha256Hex(secret: string, body: string): Promise<string> {
   const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
   return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -16,7 +16,12 @@ const CATEGORIES = {
 
 export const STATUSES = [
   { id: "10000", name: "To Do", description: "", statusCategory: CATEGORIES.new },
-  { id: "10001", name: "In Progress", description: "This issue is being actively worked on at the moment by the assignee.", statusCategory: CATEGORIES.indeterminate },
+  {
+    id: "10001",
+    name: "In Progress",
+    description: "This issue is being actively worked on at the moment by the assignee.",
+    statusCategory: CATEGORIES.indeterminate,
+  },
   { id: "10002", name: "Done", description: "", statusCategory: CATEGORIES.done },
 ] as const;
 export type JiraStatus = (typeof STATUSES)[number];
