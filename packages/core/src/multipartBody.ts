@@ -37,7 +37,13 @@ export function buildMultipartBody(
   const contentType = `multipart/form-data; boundary=${boundary}`;
   const source = file.body;
   if (!(source instanceof ReadableStream)) {
-    const middle = typeof source === "string" ? encoder.encode(source) : source;
+    // A view typed as ArrayBuffer-backed (Blob parts may not be SharedArrayBuffer views); no copy.
+    const middle =
+      typeof source === "string"
+        ? encoder.encode(source)
+        : source instanceof Uint8Array
+          ? new Uint8Array(source.buffer as ArrayBuffer, source.byteOffset, source.byteLength)
+          : source;
     return { body: new Blob([head, middle, tail]), contentType, replayable: true };
   }
   const reader = source.getReader();

@@ -22,14 +22,15 @@ function importHmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function toBytes(body: ArrayBuffer | ArrayBufferView | string): Uint8Array {
-  if (typeof body === "string") return encoder.encode(body);
+function toBytes(body: ArrayBuffer | ArrayBufferView | string): Uint8Array<ArrayBuffer> {
+  if (typeof body === "string") return encoder.encode(body) as Uint8Array<ArrayBuffer>;
   if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+  // Typed as ArrayBuffer-backed for WebCrypto's BufferSource under every lib setting; no copy.
+  return new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.byteLength);
 }
 
 /** Decodes strict base64 of a 32-byte HMAC; null when the header cannot be one. */
-function decodeSignature(header: string): Uint8Array | null {
+function decodeSignature(header: string): Uint8Array<ArrayBuffer> | null {
   const value = header.trim();
   if (!/^[A-Za-z0-9+/]{43}=$/.test(value)) return null;
   try {

@@ -264,6 +264,22 @@ describe("creates are never blindly retried", () => {
     expect(double.apiRequests().filter((r) => r.method === "POST")).toHaveLength(2);
   });
 
+  it("once an attempt may have landed, every later retry looks up first (even after a 429 in between)", async () => {
+    double.fault("POST", CREATE_PATH, { status: 503 });
+    double.fault("POST", CREATE_PATH, { status: 429, headers: { "retry-after": "0" } });
+    let lookups = 0;
+    await client().dataSubjectRequests.create(newDsr, {
+      idempotency: {
+        lookup: async () => {
+          lookups++;
+          return undefined;
+        },
+      },
+    });
+    expect(lookups).toBe(2);
+    expect(double.apiRequests().filter((r) => r.method === "POST")).toHaveLength(3);
+  });
+
   it("with a key: retried, the key sent on every attempt", async () => {
     double.fault("POST", CREATE_PATH, { status: 502 });
     await client().dataSubjectRequests.create(newDsr, { idempotency: { key: "evt-123" } });
