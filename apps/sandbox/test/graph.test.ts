@@ -204,6 +204,26 @@ describe("Graph emulator: uploads and deletes", () => {
     expect(await searchNames(drive, "second version")).toEqual(["dsr-42.txt"]);
   });
 
+  it("addresses items by path: uploads create missing folders, reads resolve paths, folder sizes add up", async () => {
+    const drive = await driveId();
+    const put = await graph(
+      "PUT",
+      `/drives/${drive}/root:/DSR/2026/dsr-7 export.csv:/content`,
+      "name,email\nJane Doe,jane.doe@example.com\n",
+    );
+    expect(put.status).toBe(201);
+    const file = await json(put);
+    expect(file.parentReference.path).toBe(`/drives/${drive}/root:/DSR/2026`);
+    const byPath = await json(await graph("GET", `/drives/${drive}/root:/DSR/2026/dsr-7%20export.csv:`));
+    expect(byPath.id).toBe(file.id);
+    const folder = await json(await graph("GET", `/drives/${drive}/root:/DSR`));
+    expect(folder).toMatchObject({ name: "DSR", folder: { childCount: 1 }, size: file.size });
+    const content = await graph("GET", `/drives/${drive}/items/${folder.id}:/2026/dsr-7 export.csv:/content`);
+    expect(await content.text()).toContain("Jane Doe");
+    expect((await graph("GET", `/drives/${drive}/root:/DSR/nothing.txt:`)).status).toBe(404);
+    expect((await graph("PUT", `/drives/${drive}/root:/bad|name.txt:/content`, "x")).status).toBe(400);
+  });
+
   it("refuses simple uploads over 4 MB with 413", async () => {
     const drive = await driveId();
     const res = await graph("PUT", `/drives/${drive}/items/root:/big.bin:/content`, bytesOf(4 * 1024 * 1024 + 1));

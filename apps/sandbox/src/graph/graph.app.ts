@@ -123,7 +123,9 @@ const ITEM = new RegExp(`^/${ITEM_REF}$`);
 const CHILDREN = new RegExp(`^/${ITEM_REF}/children$`);
 const CONTENT = new RegExp(`^/${ITEM_REF}/content$`);
 const SEARCH = /^\/root\/search\(q='(.*)'\)$/;
-const BY_NAME = new RegExp(`^/${ITEM_REF}:/([^/]+):/(content|createUploadSession)$`);
+/** {parent}:/{path}: addressing, optionally followed by /content or /createUploadSession. */
+const BY_PATH = new RegExp(`^/${ITEM_REF}:/(.+?):?(?:/(content|createUploadSession))?$`);
+const FORBIDDEN_NAME = /[\\"*:<>?|]/;
 
 // Graph addresses items with OData-ish segments (`items/{id}:/{name}:/content`, `search(q='...')`) that a router
 // cannot express, so every drive route goes through this one dispatcher.
@@ -201,18 +203,31 @@ graphApp.all("/v1.0/*", async (c) => {
     return result.ok ? c.json(result.item, 200) : fail(c, result);
   }
 
-  const byName = BY_NAME.exec(rest);
-  if (byName?.[4]) {
-    const parentId = byName[1] ?? "root";
-    const name = byName[3];
-    if (!name || /[\\"*:<>?|]/.test(name))
+  const byPath = BY_PATH.exec(rest);
+  if (byPath) {
+    const parentId = byPath[1] ?? "root";
+    const path = byPath[3] ?? "";
+    const action = byPath[4];
+    if (path.split("/").some((segment) => segment === "" || FORBIDDEN_NAME.test(segment)))
       return graphError(
         c,
         400,
         "invalidRequest",
-        "The item name is empty or contains characters that are not allowed.",
+        "The item path is empty or contains characters that are not allowed.",
       );
-    if (byName[4] === "content" && method === "PUT") {
+    if (action === undefined && method === "GET") {
+      const found = await state.itemByPath(base, parentId, path, true);
+      return found ? c.json(found) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    }
+    if (action === "content" && method === "GET") {
+      const found = await state.itemByPath(base, parentId, path, true);
+      const location = found?.["@microsoft.graph.downloadUrl"];
+      return location
+        ? c.redirect(location, 302)
+        : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    }
+    const name = path;
+    if (action === "content" && method === "PUT") {
       const conflict = conflictBehavior(c.req.query("@microsoft.graph.conflictBehavior"));
       if (!conflict)
         return graphError(
@@ -226,7 +241,7 @@ graphApp.all("/v1.0/*", async (c) => {
       const result = await state.putContent(base, parentId, name, bytes, conflict);
       return result.ok ? c.json(result.item, result.created ? 201 : 200) : fail(c, result);
     }
-    if (byName[4] === "createUploadSession" && method === "POST") {
+    if (action === "createUploadSession" && method === "POST") {
       const text = await c.req.text();
       let body: { item?: Record<string, unknown> } = {};
       try {

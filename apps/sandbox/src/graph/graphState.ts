@@ -410,13 +410,38 @@ export class GraphState extends DurableObject<SandboxEnv> {
     return this.sql.exec<ItemRow>(query, ...(idOrRoot === "root" ? [] : [idOrRoot])).toArray()[0] ?? null;
   }
 
+  /**
+   * Where a file addressed as {parent}:/{path}: goes. Missing folders on the path are created, as Graph does;
+   * an existing file is replaced, refused (409) or renamed per conflictBehavior.
+   */
   private resolveTarget(
     parentIdOrRoot: string,
-    name: string,
+    path: string,
     conflict: ConflictBehavior,
   ): { ok: true; parentId: string; name: string; existing: ItemRow | null } | GraphFailure {
-    const parent = this.row(parentIdOrRoot);
+    const segments = path.split("/").filter(Boolean);
+    const name = segments.pop();
+    if (!name) return { ok: false, status: 400, code: "invalidRequest", message: "The item name is empty." };
+    let parent = this.row(parentIdOrRoot);
     if (!parent) return notFound;
+    for (const folder of segments) {
+      if (!parent.folder) break;
+      let child = this.childNamed(parent.id, folder);
+      if (!child) {
+        const now = new Date().toISOString();
+        const id = randomId();
+        this.sql.exec(
+          "INSERT INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, ?, ?, 1, 0, ?, ?, 1)",
+          id,
+          parent.id,
+          folder,
+          now,
+          now,
+        );
+        child = this.row(id) as ItemRow;
+      }
+      parent = child;
+    }
     if (!parent.folder)
       return { ok: false, status: 400, code: "invalidRequest", message: "The parent item is not a folder." };
     const existing = this.childNamed(parent.id, name);
@@ -432,6 +457,16 @@ export class GraphState extends DurableObject<SandboxEnv> {
       if (!this.childNamed(parent.id, candidate))
         return { ok: true, parentId: parent.id, name: candidate, existing: null };
     }
+  }
+
+  /** An item addressed by path under a folder ({parent}:/{path}:), without creating anything. */
+  itemByPath(base: string, parentIdOrRoot: string, path: string, withDownloadUrl: boolean): DriveItem | null {
+    let current = this.row(parentIdOrRoot);
+    for (const segment of path.split("/").filter(Boolean)) {
+      if (!current?.folder) return null;
+      current = this.childNamed(current.id, segment);
+    }
+    return current ? this.item(base, current.id, withDownloadUrl) : null;
   }
 
   private childNamed(parentId: string, name: string): ItemRow | null {
@@ -494,6 +529,18 @@ export class GraphState extends DurableObject<SandboxEnv> {
     return token;
   }
 
+  private treeSize(folderId: string): number {
+    return (
+      this.sql
+        .exec<{ n: number | null }>(
+          `WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT items.id FROM items JOIN tree ON items.parent_id = tree.id)
+           SELECT SUM(size) AS n FROM items WHERE folder = 0 AND id IN tree`,
+          folderId,
+        )
+        .one().n ?? 0
+    );
+  }
+
   /** "/drives/{id}/root:" followed by the folder names down to this item. */
   private pathOf(id: string | null): string {
     const names: string[] = [];
@@ -511,10 +558,8 @@ export class GraphState extends DurableObject<SandboxEnv> {
     const item: DriveItem = {
       id: row.id,
       name: row.name,
-      size: row.folder
-        ? (this.sql.exec<{ n: number | null }>("SELECT SUM(size) AS n FROM items WHERE parent_id = ?", row.id).one()
-            .n ?? 0)
-        : row.size,
+      // A folder's size is the total of every file below it, as in Graph.
+      size: row.folder ? this.treeSize(row.id) : row.size,
       createdDateTime: row.created,
       lastModifiedDateTime: row.modified,
       webUrl: `${base}/sites/sandbox/Shared%20Documents${row.parent_id === null ? "" : `${encodeURI(this.pathOf(row.id))}`}`,
