@@ -92,6 +92,8 @@ function walk(value: object, seen: WeakSet<object>, personal: (key: string) => b
 
 function maskAny(value: unknown, seen: WeakSet<object>): unknown {
   if (typeof value === "string") return maskText(value);
+  // JSON.stringify throws on bigint: a log line must never throw.
+  if (typeof value === "bigint") return value.toString();
   if (value && typeof value === "object") return walk(value, seen, () => false);
   return value;
 }

@@ -103,11 +103,13 @@ describe("Dastra client behaviour", () => {
     const actor = await client.actors.create({ actorType: "Morale", companyName: name });
     const found = await client.actors.list(name);
     expect(found.items.map((a) => a.id)).toContain(actor.id);
+    const processor = await client.actors.create({ actorType: "Morale", companyName: `${name} processor` });
     await client.genericRelationships.create({
       originId: String(actor.id),
       originType: "Actor",
-      targetType: "Asset",
-      targetIds: [],
+      targetType: "Actor",
+      targetIds: [String(processor.id)],
+      label: "sub-processor",
     });
   });
 

@@ -96,6 +96,12 @@ describe("createLogger", () => {
     expect(lines.map((l) => [l.stream, JSON.parse(l.line).msg])).toEqual([["warn", "w"]]);
   });
 
+  it("never throws on values JSON cannot hold", () => {
+    const lines = capture();
+    createLogger().info("odd", { big: 12n, fn: () => 1, undef: undefined });
+    expect(JSON.parse(lines[0]!.line)).toMatchObject({ big: "12", msg: "odd" });
+  });
+
   it("a field cannot overwrite level or msg", () => {
     const lines = capture();
     createLogger().info("real", { level: "error", msg: "fake" });
