@@ -70,10 +70,10 @@ export const newDsr = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-/** A fresh receiver mailbox on the Node-side webhook receiver; `status` is what it answers. */
-export function receiverHook(status = 200): { name: string; url: string } {
+/** A fresh receiver mailbox on the Node-side webhook receiver; it answers `status` after `delayMs`. */
+export function receiverHook(status = 200, delayMs = 0): { name: string; url: string } {
   const name = crypto.randomUUID();
-  return { name, url: `${inject("receiverUrl")}/hooks/${name}?status=${status}` };
+  return { name, url: `${inject("receiverUrl")}/hooks/${name}?status=${status}&delayMs=${delayMs}` };
 }
 
 export interface Received {

@@ -1,5 +1,6 @@
 // Vitest global setup (runs in Node): a real HTTP webhook receiver on 127.0.0.1 for the emulated Dastra to POST to.
-// POST /hooks/<name>?status=<code> records the raw body and headers and answers <code> (default 200);
+// POST /hooks/<name>?status=<code>&delayMs=<ms> records the raw body and headers and answers <code> (default 200)
+// after <ms> (default 0);
 // GET /received/<name> returns what <name> got, in arrival order.
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -39,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         receivedAt: Date.now(),
       });
       received.set(name, list);
+      await new Promise((r) => setTimeout(r, Number(url.searchParams.get("delayMs") ?? 0)));
       res.writeHead(Number(url.searchParams.get("status") ?? 200), { "Content-Type": "application/json" }).end("{}");
       return;
     }

@@ -225,6 +225,23 @@ describe("Dastra emulator: webhook emission", () => {
     });
   });
 
+  it("gives up after 10 s and counts a late 200 as an error", async () => {
+    const api = await dastraClient();
+    const slow = receiverHook(200, 10_500);
+    const webhook = await register(api, slow.url, ["TaskCreation"]);
+    await api.post(`${WS}/Tasks`, { label: "T" });
+    const start = Date.now();
+    await flush();
+    const waited = Date.now() - start;
+    expect(waited).toBeGreaterThanOrEqual(9_900);
+    expect(waited).toBeLessThan(10_500);
+    expect(await (await api.get(`/v1/WebHookUrls/${webhook.id}`)).json()).toMatchObject({
+      nbErrors: 1,
+      errorMessage: "no answer within 10 s",
+    });
+    expect((await deliveries())[0]).toMatchObject({ outcome: "failed", status: null });
+  }, 30_000);
+
   it("holds deliveries back by the configured delay", async () => {
     const api = await dastraClient();
     await control("PUT", "/dastra/webhooks/settings", { delayMs: 1500 });
