@@ -149,10 +149,13 @@ describe("Dastra emulator: records", () => {
         .status,
     ).toBe(200);
     await api.post(`${WS}/DataSubjectMessages`, { message: "Other", dataSubjectRequestId: 2 });
+    await api.post(`${WS}/DataSubjectMessages`, { message: "Your data is attached.", dataSubjectRequestId: 1 });
     const list = (await (await api.get(`${WS}/DataSubjectMessages?dataSubjectRequestId=1`)).json()) as Json;
-    expect(list.total).toBe(1);
-    expect(list.items[0]).toMatchObject({ message: "We received your request.", userRequestId: 1 });
-    expect(((await (await api.get(`${WS}/DataSubjectRequests/1`)).json()) as Json).nbMessages).toBe(1);
+    expect(list.total).toBe(2);
+    // Newest first, like every list.
+    expect(list.items.map((m: Json) => m.message)).toEqual(["Your data is attached.", "We received your request."]);
+    expect(list.items[0]).toMatchObject({ userRequestId: 1 });
+    expect(((await (await api.get(`${WS}/DataSubjectRequests/1`)).json()) as Json).nbMessages).toBe(2);
     const orphan = await api.post(`${WS}/DataSubjectMessages`, { message: "x", dataSubjectRequestId: 99 });
     expect(orphan.status).toBe(400);
   });

@@ -411,7 +411,8 @@ export class DastraState extends DurableObject<SandboxEnv> {
       .exec<{ dto: string; dsr_id: number }>("SELECT dto, dsr_id FROM messages ORDER BY rowid")
       .toArray();
     const items = rows.filter((r) => dsrId === undefined || r.dsr_id === dsrId).map((r) => JSON.parse(r.dto) as Dto);
-    return this.list(items, { sortBy: "dateCreation", ...params });
+    // Message ids are uuids: order by time unless the caller asks otherwise.
+    return this.list(items, { ...params, sortBy: params.sortBy || "dateCreation" });
   }
 
   // ---- tasks ----------------------------------------------------------------------------------

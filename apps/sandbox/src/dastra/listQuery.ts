@@ -113,7 +113,7 @@ function intParam(name: string, raw: string | undefined, min: number): number | 
   return Number(raw);
 }
 
-/** Filters, sorts (default: id descending, newest first) and pages the items. */
+/** Filters, sorts (default: id descending, newest first) and pages the items, given in insertion order. */
 export function pageList<T extends Item>(all: T[], params: ListParams): PagedList<T> {
   const page = intParam("page", params.page, 1) ?? 1;
   const size = Math.min(intParam("size", params.size, 1) ?? 20, 500);
@@ -133,9 +133,11 @@ export function pageList<T extends Item>(all: T[], params: ListParams): PagedLis
   const asc = params.asc?.toLowerCase() === "true";
   if (items.length > 0 && !fieldOf(items[0] as Item, sortBy).found)
     throw new ListQueryError(`sortBy: unknown field "${sortBy}"`);
+  // Ties keep insertion order (the order `all` comes in), reversed with the rest when descending: stable pages.
+  const position = new Map(items.map((item, i) => [item, i]));
   items = [...items].sort((a, b) => {
     const c = compare(fieldOf(a, sortBy).value, fieldOf(b, sortBy).value) ?? 0;
-    const tie = c === 0 ? (compare(a.id, b.id) ?? 0) : c;
+    const tie = c === 0 ? (position.get(a) ?? 0) - (position.get(b) ?? 0) : c;
     return asc ? tie : -tie;
   });
   const offset = skip ?? (page - 1) * size;
