@@ -255,6 +255,7 @@ describe("Jira emulator: JQL search", () => {
       "project = ",
       "project = PRIV OR key = PRIV-1",
       "project = PRIV ORDER BY priority",
+      "project = HR",
     ]) {
       const res = await jira("POST", "/search/jql", { jql });
       expect(res.status).toBe(400);

@@ -132,6 +132,13 @@ jiraApp.get("/rest/api/3/issue/:idOrKey", async (c) => {
 async function search(c: Context<SandboxBindings>, input: z.infer<typeof searchInput>) {
   const jql = parseJql(input.jql ?? "");
   if (!jql.ok) return jiraError(c, 400, [jql.message]);
+  // Like Jira, naming a project that does not exist is an error, not an empty result.
+  const unknownProject = jql.query.clauses.find(
+    (clause) => clause.field === "project" && clause.value.toUpperCase() !== PROJECT.key && clause.value !== PROJECT.id,
+  );
+  if (unknownProject) {
+    return jiraError(c, 400, [`The value '${unknownProject.value}' does not exist for the field 'project'.`]);
+  }
   const offset = decodePageToken(input.nextPageToken);
   if (offset === null) return jiraError(c, 400, ["The provided next page token is invalid or expired."]);
   const maxResults = Math.min(input.maxResults ?? DEFAULT_MAX_RESULTS, MAX_RESULTS_CAP);
