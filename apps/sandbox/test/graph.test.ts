@@ -2,6 +2,7 @@ import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SandboxEnv } from "../src/env";
 import { call, control } from "./dastraTestClient";
+import { DEFLATED_DOCX_BASE64 } from "./fixtures/deflatedDocx";
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
 type Json = Record<string, any>;
@@ -222,6 +223,19 @@ describe("Graph emulator: uploads and deletes", () => {
     expect(await content.text()).toContain("Jane Doe");
     expect((await graph("GET", `/drives/${drive}/root:/DSR/nothing.txt:`)).status).toBe(404);
     expect((await graph("PUT", `/drives/${drive}/root:/bad|name.txt:/content`, "x")).status).toBe(400);
+  });
+
+  it("indexes an uploaded Word file with deflated entries by its text, not its markup", async () => {
+    const drive = await driveId();
+    const docx = Uint8Array.from(atob(DEFLATED_DOCX_BASE64), (ch) => ch.charCodeAt(0));
+    const res = await graph("PUT", `/drives/${drive}/root:/Inbox/complaint.docx:/content`, docx);
+    expect(res.status).toBe(201);
+    expect((await json(res)).file.mimeType).toBe(
+      "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    );
+    expect(await searchNames(drive, "Ana Lima")).toEqual(["complaint.docx"]);
+    expect(await searchNames(drive, "ana.lima@example.net")).toEqual(["complaint.docx"]);
+    expect(await searchNames(drive, "w:t")).toEqual([]);
   });
 
   it("refuses simple uploads over 4 MB with 413", async () => {
