@@ -61,7 +61,7 @@ describe("sandbox control API", () => {
     expect(unknownScenario.status).toBe(404);
     expect(await unknownScenario.json()).toEqual({
       error: "unknown_scenario",
-      message: 'Dastra has no seed scenario "nope" (default, empty)',
+      message: 'Dastra has no seed scenario "nope" (default)',
     });
     const unknownService = await control("PUT", "/faults/salesforce", { errorRate: 1 });
     expect(unknownService.status).toBe(404);

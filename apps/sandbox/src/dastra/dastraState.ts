@@ -651,10 +651,10 @@ export class DastraState extends DurableObject<SandboxEnv> {
   }
 
   async seed(scenario: string): Promise<ApiResult<{ scenario: string }>> {
-    if (scenario !== "default" && scenario !== "empty")
-      return fail(404, "unknown_scenario", `Dastra has no seed scenario "${scenario}" (default, empty)`);
+    if (scenario !== "default")
+      return fail(404, "unknown_scenario", `Dastra has no seed scenario "${scenario}" (default)`);
     await this.reset();
-    if (scenario === "default") await seedDastra(this);
+    await seedDastra(this);
     // Registered last, so seeding itself sends nothing.
     const registered = this.createWebhook(
       { url: this.env.ROUTER_WEBHOOK_URL, workSpaceId: SANDBOX_WORKSPACE_ID, subscribedEvents: ROUTER_EVENTS },
