@@ -166,6 +166,20 @@ describe("Jira emulator: issues", () => {
     expect((await jira("POST", "/issue/PRIV-999/transitions", { transition: { id: "21" } })).status).toBe(404);
   });
 
+  it("edits summary, due date and labels (204) and refuses project or type changes", async () => {
+    const issue = await createIssue("Erasure request #8", { labels: ["dastra"] });
+    const res = await jira("PUT", `/issue/${issue.key}`, {
+      fields: { duedate: "2027-01-15", labels: ["dastra", "late"] },
+    });
+    expect(res.status).toBe(204);
+    const read = await json(await jira("GET", `/issue/${issue.key}?fields=summary,duedate,labels`));
+    expect(read.fields).toEqual({ summary: "Erasure request #8", duedate: "2027-01-15", labels: ["dastra", "late"] });
+    const locked = await jira("PUT", `/issue/${issue.key}`, { fields: { project: { key: "PRIV" }, summary: "" } });
+    expect(locked.status).toBe(400);
+    expect(Object.keys((await json(locked)).errors).sort()).toEqual(["project", "summary"]);
+    expect((await jira("PUT", "/issue/PRIV-999", { fields: { summary: "x" } })).status).toBe(404);
+  });
+
   it("stores issue properties (201 then 200) and reads them back", async () => {
     const issue = await createIssue("Rectification request #3");
     expect((await jira("PUT", `/issue/${issue.key}/properties/dastra`, { dsrId: 3, workspace: 1 })).status).toBe(201);
@@ -284,11 +298,18 @@ describe("Jira emulator: faults and webhooks", () => {
     expect((await control("PUT", "/jira/webhooks", { url: hook.url })).status).toBe(200);
     const issue = await createIssue("Portability request #5");
     await jira("POST", `/issue/${issue.key}/transitions`, { transition: { id: "31" } });
+    await jira("PUT", `/issue/${issue.key}`, { fields: { summary: "Portability request #5 (sent)" } });
     const received = await waitFor(async () => {
       const r = await receivedBy(hook.name);
-      return r.length === 2 ? r : undefined;
+      return r.length === 3 ? r : undefined;
     });
-    const [created, updated] = received.map((r) => JSON.parse(r.body) as Json);
+    const [created, updated, edited] = received.map((r) => JSON.parse(r.body) as Json);
+    expect(edited).toMatchObject({
+      webhookEvent: "jira:issue_updated",
+      changelog: {
+        items: [{ field: "summary", fromString: "Portability request #5", toString: "Portability request #5 (sent)" }],
+      },
+    });
     expect(created).toMatchObject({
       webhookEvent: "jira:issue_created",
       issue: { id: issue.id, key: issue.key, fields: { summary: "Portability request #5" } },
@@ -309,6 +330,6 @@ describe("Jira emulator: faults and webhooks", () => {
       expect(d.headers["X-Hub-Signature"]).not.toBe(`sha256=${await hmacHex("sandbox-jira-secret", `${d.body} `)}`);
       identifiers.add(d.headers["X-Atlassian-Webhook-Identifier"]);
     }
-    expect(identifiers.size).toBe(2);
+    expect(identifiers.size).toBe(3);
   });
 });

@@ -88,20 +88,13 @@ const notJson = (c: Parameters<typeof jiraError>[0]) =>
 const noIssue = (c: Parameters<typeof jiraError>[0]) =>
   jiraError(c, 404, ["Issue does not exist or you do not have permission to see it."]);
 
-jiraApp.post("/rest/api/3/issue", async (c) => {
-  const json = await readJson(c.req.raw);
-  if (!json.ok) return notJson(c);
-  const parsed = createInput.safeParse(json.value);
-  if (!parsed.success)
-    return jiraError(c, 400, [], { fields: "Field 'fields' is required and must hold the issue's fields." });
-  const f = parsed.data.fields;
+type IssueFields = z.infer<typeof createInput>["fields"];
+
+/** Errors of the fields an issue can be created or edited with, keyed by field as Jira reports them. */
+function editableFieldErrors(f: IssueFields): Record<string, string> {
   const errors: Record<string, string> = {};
-  if (!f.project || (f.project.key !== PROJECT.key && f.project.id !== PROJECT.id))
-    errors.project = "valid project is required";
-  if (!f.summary?.trim()) errors.summary = "You must specify a summary of the issue.";
-  else if (f.summary.length > 255) errors.summary = "Summary must be less than 255 characters.";
-  const type = ISSUE_TYPES.find((t) => t.id === f.issuetype?.id || t.name === f.issuetype?.name);
-  if (!type) errors.issuetype = "Specify an issue type";
+  if (f.summary !== undefined && !f.summary.trim()) errors.summary = "You must specify a summary of the issue.";
+  else if (f.summary && f.summary.length > 255) errors.summary = "Summary must be less than 255 characters.";
   if (f.description !== undefined && f.description !== null && !isAtlassianDocument(f.description)) {
     errors.description = "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
   }
@@ -109,6 +102,23 @@ jiraApp.post("/rest/api/3/issue", async (c) => {
     errors.duedate = `Error parsing date string: ${f.duedate}`;
   const spaced = f.labels?.find((l) => /\s/.test(l) || l === "");
   if (spaced !== undefined) errors.labels = `The label '${spaced}' contains spaces which is invalid.`;
+  return errors;
+}
+
+const missingFields = { fields: "Field 'fields' is required and must hold the issue's fields." };
+
+jiraApp.post("/rest/api/3/issue", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = createInput.safeParse(json.value);
+  if (!parsed.success) return jiraError(c, 400, [], missingFields);
+  const f = parsed.data.fields;
+  const errors = editableFieldErrors(f);
+  if (!f.project || (f.project.key !== PROJECT.key && f.project.id !== PROJECT.id))
+    errors.project = "valid project is required";
+  if (f.summary === undefined) errors.summary = "You must specify a summary of the issue.";
+  const type = ISSUE_TYPES.find((t) => t.id === f.issuetype?.id || t.name === f.issuetype?.name);
+  if (!type) errors.issuetype = "Specify an issue type";
   if (Object.keys(errors).length > 0 || !f.summary || !type) return jiraError(c, 400, [], errors);
   const created = await jiraState(c.env).create(baseOf(c.req.url), {
     summary: f.summary,
@@ -118,6 +128,27 @@ jiraApp.post("/rest/api/3/issue", async (c) => {
     labels: f.labels ?? [],
   });
   return c.json(created, 201);
+});
+
+jiraApp.put("/rest/api/3/issue/:idOrKey", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = createInput.safeParse(json.value);
+  if (!parsed.success) return jiraError(c, 400, [], missingFields);
+  const f = parsed.data.fields;
+  const errors = editableFieldErrors(f);
+  for (const locked of ["project", "issuetype"] as const) {
+    if (f[locked] !== undefined)
+      errors[locked] = `Field '${locked}' cannot be set. It is not on the appropriate screen, or unknown.`;
+  }
+  if (Object.keys(errors).length > 0) return jiraError(c, 400, [], errors);
+  const result = await jiraState(c.env).edit(baseOf(c.req.url), c.req.param("idOrKey"), {
+    summary: f.summary,
+    description: f.description,
+    duedate: f.duedate,
+    labels: f.labels,
+  });
+  return result === "no_issue" ? noIssue(c) : c.body(null, 204);
 });
 
 jiraApp.get("/rest/api/3/issue/:idOrKey", async (c) => {

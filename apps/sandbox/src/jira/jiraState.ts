@@ -149,6 +149,54 @@ export class JiraState extends DurableObject<SandboxEnv> {
     return { id: String(id), key, self: `${restBase(base)}/issue/${id}` };
   }
 
+  /** Edits summary, description, due date or labels; announces the change with jira:issue_updated and its changelog. */
+  async edit(
+    base: string,
+    idOrKey: string,
+    changes: Partial<Omit<NewIssue, "issueTypeId">>,
+  ): Promise<"done" | "no_issue"> {
+    const row = this.findIssue(idOrKey);
+    if (!row) return "no_issue";
+    const before: Record<string, string | null> = {
+      summary: row.summary,
+      description: row.description,
+      duedate: row.duedate,
+      labels: (JSON.parse(row.labels) as string[]).join(" "),
+    };
+    const after = { ...before };
+    if (changes.summary !== undefined) after.summary = changes.summary;
+    if (changes.description !== undefined)
+      after.description = changes.description === null ? null : JSON.stringify(changes.description);
+    if (changes.duedate !== undefined) after.duedate = changes.duedate;
+    if (changes.labels !== undefined) after.labels = changes.labels.join(" ");
+    const items = Object.keys(before)
+      .filter((field) => before[field] !== after[field])
+      .map((field) => ({
+        field,
+        fieldtype: "jira",
+        fieldId: field,
+        from: null,
+        // ADF bodies are not repeated in the changelog, as in Jira's own (it carries rendered text there).
+        fromString: field === "description" ? null : (before[field] ?? null),
+        to: null,
+        toString: field === "description" ? null : (after[field] ?? null),
+      }));
+    if (items.length === 0) return "done";
+    this.sql.exec(
+      "UPDATE issues SET summary = ?, description = ?, duedate = ?, labels = ?, updated = ? WHERE id = ?",
+      after.summary,
+      after.description,
+      after.duedate,
+      JSON.stringify(changes.labels ?? JSON.parse(row.labels)),
+      jiraTime(),
+      row.id,
+    );
+    await this.emit(base, "jira:issue_updated", "issue_updated", row.id, {
+      changelog: { id: String(Date.now()), items },
+    });
+    return "done";
+  }
+
   get(base: string, idOrKey: string, query: IssueQuery = {}): JiraIssue | null {
     const row = this.findIssue(idOrKey);
     return row ? this.shape(base, row, query.fields ?? ["*all"], query.properties) : null;
