@@ -109,6 +109,9 @@ describe("Graph emulator: items, search, download", () => {
       ["office policy.txt", "text/plain"],
       ["privacy notice.html", "text/html"],
     ]);
+    const link = files.value[0]["@microsoft.graph.downloadUrl"];
+    expect(await (await call(new URL(link).pathname, {})).text()).toContain("Office hours");
+    expect(all.value[0]["@microsoft.graph.downloadUrl"]).toBeUndefined();
     expect((await graph("GET", `/drives/${drive}/items/01NOTANITEM/children`)).status).toBe(404);
   });
 

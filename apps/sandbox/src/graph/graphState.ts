@@ -195,7 +195,8 @@ export class GraphState extends DurableObject<SandboxEnv> {
         offset,
       )
       .toArray();
-    return { items: rows.slice(0, top).map((r) => this.shape(base, r)), more: rows.length > top };
+    // Like Graph, listed files carry their pre-authenticated download URL.
+    return { items: rows.slice(0, top).map((r) => this.item(base, r.id, true) as DriveItem), more: rows.length > top };
   }
 
   /** Like Graph's search: the query is matched against names and indexed text content, case-insensitively. */
