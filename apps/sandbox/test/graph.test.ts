@@ -132,6 +132,8 @@ describe("Graph emulator: items, search, download", () => {
     expect(await searchNames(drive, "w:body")).toEqual([]);
     expect(await searchNames(drive, "onboarding")).toEqual(["onboarding - John Roe.txt"]);
     expect(await searchNames(drive, "nobody-at-all")).toEqual([]);
+    const viaMe = await json(await graph("GET", "/me/drive/root/search(q='maria.rossi')"));
+    expect(viaMe.value.map((i: Json) => i.name)).toEqual(["customers.csv"]);
   });
 
   it("pages search results through @odata.nextLink", async () => {

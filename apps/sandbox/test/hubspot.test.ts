@@ -89,6 +89,8 @@ describe("HubSpot emulator: contacts", () => {
     });
     expect(Object.keys(body.results[0].properties).sort()).toEqual(["email", "firstname", "phone"]);
     expect((await json(await searchByEmail("nobody@example.com"))).total).toBe(0);
+    const byQuery = await json(await hubspot("POST", "/crm/v3/objects/contacts/search", { query: "roe" }));
+    expect(byQuery.results.map((r: Json) => r.id)).toEqual(["102"]);
   });
 
   it("pages search results with limit and after", async () => {
