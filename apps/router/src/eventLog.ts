@@ -17,7 +17,7 @@ export type DeliveryState = (typeof DELIVERY_STATES)[number];
 const FINAL_STATES: readonly DeliveryState[] = ["done", "failed", "dead"];
 
 /** Deliveries handled per connector per alarm run, and how many of them are in flight at once. */
-const BATCH_PER_CONNECTOR = 200;
+const BATCH_PER_CONNECTOR = 100;
 const CONCURRENCY_PER_CONNECTOR = 8;
 
 export interface IngestInput {
@@ -92,6 +92,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class EventLog extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly log = createLogger({ worker: "router", component: "event-log" });
+  /** The alarm as last set by this instance; undefined until read from storage. Saves a storage read per event. */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -125,6 +127,7 @@ export class EventLog extends DurableObject<Env> {
         PRIMARY KEY (event_seq, connector)
       );
       CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_at) WHERE next_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS deliveries_lane ON deliveries(connector, next_at) WHERE next_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(connector, state);
       CREATE TABLE IF NOT EXISTS quarantine (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -306,22 +309,27 @@ export class EventLog extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null; // this one is spent; intake during the run schedules afresh
     const now = Date.now();
-    const due = this.sql
-      .exec<DeliveryRow & EventRow>(
-        `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook FROM deliveries d JOIN events e ON e.seq = d.event_seq
-         WHERE d.next_at IS NOT NULL AND d.next_at <= ? ORDER BY d.next_at, d.event_seq`,
-        now,
-      )
-      .toArray();
-    const lanes = new Map<string, (DeliveryRow & EventRow)[]>();
-    for (const row of due) {
-      const lane = lanes.get(row.connector) ?? [];
-      if (lane.length < BATCH_PER_CONNECTOR) lane.push(row);
-      lanes.set(row.connector, lane);
-    }
+    const connectors = this.sql
+      .exec<{ connector: string }>("SELECT DISTINCT connector FROM deliveries WHERE next_at IS NOT NULL AND next_at <= ?", now)
+      .toArray()
+      .map((r) => r.connector);
     // Connectors run side by side: one that is down or slow never holds another's deliveries back.
-    await Promise.all([...lanes.entries()].map(([connector, rows]) => this.runLane(connector, rows)));
+    await Promise.all(
+      connectors.map((connector) => {
+        const rows = this.sql
+          .exec<DeliveryRow & EventRow>(
+            `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook FROM deliveries d JOIN events e ON e.seq = d.event_seq
+             WHERE d.connector = ? AND d.next_at IS NOT NULL AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
+            connector,
+            now,
+            BATCH_PER_CONNECTOR,
+          )
+          .toArray();
+        return this.runLane(connector, rows);
+      }),
+    );
     await this.sendOutcomeReports();
     await this.scheduleNextAlarm();
   }
@@ -439,14 +447,17 @@ export class EventLog extends DurableObject<Env> {
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,
       )
       .one().at;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    this.alarmAt = next === null ? null : Math.max(next, Date.now());
+    if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(this.alarmAt);
   }
 
   /** Brings the alarm forward to `at` unless one is already due sooner. */
   private async wakeAt(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   private deliveriesOf(seq: number): DeliveryView[] {
