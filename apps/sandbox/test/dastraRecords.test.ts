@@ -2,6 +2,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { Json } from "./dastraTestClient";
 import { call, dastraClient, newDsr, resetSandbox, WS } from "./dastraTestClient";
 
+const sha256 = async (b: Uint8Array) =>
+  btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", b))));
+
 describe("Dastra emulator: records", () => {
   beforeEach(resetSandbox);
 
@@ -106,7 +109,8 @@ describe("Dastra emulator: records", () => {
   it("uploads a multipart attachment, lists it on the DSR and downloads the same bytes", async () => {
     const api = await dastraClient();
     await api.post(`${WS}/DataSubjectRequests`, newDsr());
-    const bytes = new Uint8Array(3000).map((_, i) => (i * 7) % 256);
+    // 2.5 MB: more than one SQLite value can hold, so it crosses chunk boundaries.
+    const bytes = new Uint8Array(2_500_000).map((_, i) => (i * 7) % 251);
     const form = new FormData();
     form.append("File", new File([bytes], "export.bin", { type: "application/octet-stream" }));
     const up = await call(`${WS}/DataSubjectAttachments/1`, {
@@ -119,7 +123,7 @@ describe("Dastra emulator: records", () => {
     expect(attachment).toMatchObject({
       fileName: "export.bin",
       extension: ".bin",
-      size: 3000,
+      size: 2_500_000,
       userRequestId: 1,
       nbDownload: 0,
     });
@@ -129,7 +133,18 @@ describe("Dastra emulator: records", () => {
     const down = await api.get(`${WS}/DataSubjectAttachments/1/download/${attachment.id}`);
     expect(down.status).toBe(200);
     expect(down.headers.get("Content-Disposition")).toContain("export.bin");
-    expect(new Uint8Array(await down.arrayBuffer())).toEqual(bytes);
+    const got = new Uint8Array(await down.arrayBuffer());
+    expect(got.byteLength).toBe(bytes.byteLength);
+    expect(await sha256(got)).toBe(await sha256(bytes));
+    const tooBig = new FormData();
+    tooBig.append("File", new File([new Uint8Array(10 * 1024 * 1024 + 1)], "huge.bin"));
+    const refused = await call(`${WS}/DataSubjectAttachments/1`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${api.bearer}` },
+      body: tooBig,
+    });
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toMatchObject({ error: "payload_too_large" });
     const noFile = new FormData();
     noFile.append("file", "not a file");
     const bad = await call(`${WS}/DataSubjectAttachments/1`, {

@@ -47,6 +47,7 @@ export const SANDBOX_PUBLIC_KEY = "sandbox-public";
 export const SANDBOX_PRIVATE_KEY = "sandbox-private";
 export const SANDBOX_WORKSPACE_ID = 1;
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+const CHUNK_BYTES = 1024 * 1024;
 
 const ok = <T>(value: T): ApiResult<T> => ({ ok: true, value });
 const fail = (status: ApiError["status"], error: string, message: string): ApiError => ({
@@ -72,7 +73,11 @@ export class DastraState extends DurableObject<SandboxEnv> {
     for (const table of ["dsrs", "tasks", "actors"])
       this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, dto TEXT NOT NULL)`);
     this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS attachments (id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, dto TEXT NOT NULL, bytes BLOB NOT NULL, content_type TEXT NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS dsr_attachments (id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, dto TEXT NOT NULL, content_type TEXT NOT NULL)",
+    );
+    // A Durable Object SQLite value holds at most 2 MB: files are stored in 1 MiB chunks.
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS dsr_attachment_chunks (attachment_id TEXT NOT NULL, seq INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (attachment_id, seq))",
     );
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS messages (id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, dto TEXT NOT NULL)",
@@ -214,7 +219,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   private attachmentsOf(dsrId: number): Dto[] {
     return this.sql
-      .exec<{ dto: string }>("SELECT dto FROM attachments WHERE dsr_id = ? ORDER BY rowid", dsrId)
+      .exec<{ dto: string }>("SELECT dto FROM dsr_attachments WHERE dsr_id = ? ORDER BY rowid", dsrId)
       .toArray()
       .map((r) => JSON.parse(r.dto) as Dto);
   }
@@ -338,40 +343,61 @@ export class DastraState extends DurableObject<SandboxEnv> {
       color: null,
     };
     this.sql.exec(
-      "INSERT INTO attachments (id, dsr_id, dto, bytes, content_type) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO dsr_attachments (id, dsr_id, dto, content_type) VALUES (?, ?, ?, ?)",
       dto.id as string,
       dsrId,
       JSON.stringify(dto),
-      file.bytes,
       file.contentType,
     );
+    for (let offset = 0, seq = 0; offset < file.bytes.byteLength || seq === 0; offset += CHUNK_BYTES, seq++) {
+      this.sql.exec(
+        "INSERT INTO dsr_attachment_chunks (attachment_id, seq, bytes) VALUES (?, ?, ?)",
+        dto.id as string,
+        seq,
+        file.bytes.slice(offset, offset + CHUNK_BYTES),
+      );
+    }
     return ok(dto);
   }
 
   downloadAttachment(dsrId: number, fileId: string): ApiResult<StoredFile> {
     const row = this.sql
-      .exec<{ dto: string; bytes: ArrayBuffer; content_type: string }>(
-        "SELECT dto, bytes, content_type FROM attachments WHERE id = ? AND dsr_id = ?",
+      .exec<{ dto: string; content_type: string }>(
+        "SELECT dto, content_type FROM dsr_attachments WHERE id = ? AND dsr_id = ?",
         fileId,
         dsrId,
       )
       .toArray()[0];
     if (!row) return notFound("Attachment", fileId);
+    const chunks = this.sql
+      .exec<{ bytes: ArrayBuffer }>(
+        "SELECT bytes FROM dsr_attachment_chunks WHERE attachment_id = ? ORDER BY seq",
+        fileId,
+      )
+      .toArray()
+      .map((c) => new Uint8Array(c.bytes));
+    const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+    let offset = 0;
+    for (const c of chunks) {
+      bytes.set(c, offset);
+      offset += c.byteLength;
+    }
     const dto = JSON.parse(row.dto) as Dto;
     const t = now();
     this.sql.exec(
-      "UPDATE attachments SET dto = ? WHERE id = ?",
+      "UPDATE dsr_attachments SET dto = ? WHERE id = ?",
       JSON.stringify({ ...dto, nbDownload: (dto.nbDownload as number) + 1, dateLastDownload: t }),
       fileId,
     );
-    return ok({ bytes: row.bytes, contentType: row.content_type, fileName: String(dto.fileName ?? "file") });
+    return ok({ bytes: bytes.buffer, contentType: row.content_type, fileName: String(dto.fileName ?? "file") });
   }
 
   deleteAttachment(dsrId: number, fileId: string): ApiResult<null> {
     const existed =
-      this.sql.exec("SELECT 1 FROM attachments WHERE id = ? AND dsr_id = ?", fileId, dsrId).toArray().length > 0;
+      this.sql.exec("SELECT 1 FROM dsr_attachments WHERE id = ? AND dsr_id = ?", fileId, dsrId).toArray().length > 0;
     if (!existed) return notFound("Attachment", fileId);
-    this.sql.exec("DELETE FROM attachments WHERE id = ?", fileId);
+    this.sql.exec("DELETE FROM dsr_attachments WHERE id = ?", fileId);
+    this.sql.exec("DELETE FROM dsr_attachment_chunks WHERE attachment_id = ?", fileId);
     return ok(null);
   }
 
@@ -644,7 +670,16 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   /** Empties every record, webhook, delivery and rate window and restores settings from vars; issued tokens stay valid. */
   async reset(): Promise<void> {
-    for (const table of ["dsrs", "tasks", "actors", "attachments", "messages", "relationships", "settings"])
+    for (const table of [
+      "dsrs",
+      "tasks",
+      "actors",
+      "dsr_attachments",
+      "dsr_attachment_chunks",
+      "messages",
+      "relationships",
+      "settings",
+    ])
       this.sql.exec(`DELETE FROM ${table}`);
     this.rates.clear();
     await this.webhooks.clear();
