@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Log, LogLevel, Miniflare, type WorkerOptions } from "miniflare";
 
@@ -220,7 +221,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     log: new Log(options.verbose ? LogLevel.INFO : LogLevel.WARN),
     handleRuntimeStdio: options.verbose
       ? undefined
-      : (stdout, stderr) => {
+      : (stdout: Readable, stderr: Readable) => {
           stdout.resume();
           stderr.on("data", (chunk: Buffer) => {
             const text = chunk.toString();

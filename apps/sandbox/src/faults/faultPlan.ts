@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { SandboxEnv } from "../env";
 
 export const EMULATED_SERVICES = ["dastra", "hubspot", "jira", "graph"] as const;
 export type EmulatedService = (typeof EMULATED_SERVICES)[number];
@@ -17,8 +18,8 @@ export interface FaultSettings {
 }
 
 /** Holds the fault settings of every emulated service, in SQLite so they survive requests. */
-export class FaultPlan extends DurableObject {
-  constructor(ctx: DurableObjectState, env: unknown) {
+export class FaultPlan extends DurableObject<SandboxEnv> {
+  constructor(ctx: DurableObjectState, env: SandboxEnv) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS faults (service TEXT PRIMARY KEY, settings TEXT NOT NULL)");
   }

@@ -7,7 +7,7 @@ import {
   resetRateWindows,
   scaledWindowMs,
   setWindowScale,
-} from "../hubspot/requestRateWindow";
+} from "../emulation/requestRateWindow";
 import { extractSearchText, mimeTypeOf } from "./documentText";
 import { defaultSeedFiles } from "./graphSeed";
 

@@ -17,8 +17,8 @@ import {
   resetRateWindows,
   scaledWindowMs,
   setWindowScale,
-} from "./requestRateWindow";
-import { WebhookOutbox } from "./webhookOutbox";
+} from "../emulation/requestRateWindow";
+import { WebhookOutbox } from "../emulation/webhookOutbox";
 
 export const HUBSPOT_APP_SECRET = "sandbox-hubspot-secret";
 export const HUBSPOT_PORTAL_ID = 62515;
