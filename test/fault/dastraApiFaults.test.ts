@@ -1,0 +1,131 @@
+// Dastra's API misbehaving (a 5xx share, a 429 storm, an outage) while the router reconciles and posts its
+// outcome messages: nothing lost, nothing doubled, failed calls retried later, and the router's calls stay
+// inside Dastra's 500/min budget as its shared limiter counts them.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CONNECTORS, createDsr, routerAdmin, sandboxControl, startRouterStack, waitFor } from "../routerHarness";
+import type { LocalStack } from "../stack/localStack";
+import {
+  deliveryCounts,
+  outcomeMessagesByDsr,
+  routerDastraUsage,
+  setDastraFaults,
+  setWebhookDropRate,
+  sleep,
+} from "./stackProbes";
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startRouterStack();
+  await routerAdmin(stack, "/reconcile", { method: "POST" }); // the seed is known; later runs only see the test's DSRs
+});
+afterAll(async () => {
+  await stack?.dispose();
+});
+beforeEach(async () => {
+  await setDastraFaults(stack, null);
+  await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { dropRate: 0, delayMs: 0 });
+});
+
+interface ReconcileRun {
+  ok: boolean;
+  ingested: number;
+  error?: string;
+}
+const reconcile = () => routerAdmin<ReconcileRun>(stack, "/reconcile", { method: "POST" });
+
+async function createDsrs(count: number, label: string): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) ids.push((await createDsr(stack, `${label} ${i}`)).id);
+  return ids;
+}
+
+/** Every DSR reached every connector exactly once and carries exactly one outcome message, also a moment later. */
+async function expectExactlyOnce(dsrIds: number[]): Promise<void> {
+  const settled = async () => {
+    for (const connector of CONNECTORS) {
+      const counts = await deliveryCounts(stack, connector, "DataSubjectCreation");
+      if (dsrIds.some((id) => counts.get(String(id)) !== 1)) return false;
+    }
+    const messages = await outcomeMessagesByDsr(stack);
+    return dsrIds.every((id) => messages.get(id)?.length === 1);
+  };
+  await waitFor("every DSR delivered and reported once", settled, 30_000);
+  await sleep(700);
+  for (const connector of CONNECTORS) {
+    const counts = await deliveryCounts(stack, connector, "DataSubjectCreation");
+    expect(dsrIds.map((id) => counts.get(String(id)) ?? 0)).toEqual(dsrIds.map(() => 1));
+  }
+  const messages = await outcomeMessagesByDsr(stack);
+  expect(dsrIds.map((id) => messages.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
+}
+
+describe("Dastra API faults while the router reconciles and reports", () => {
+  it("a 50 % 5xx share: reconciliation and outcome messages get through by retrying, none lost or doubled", async () => {
+    await setWebhookDropRate(stack, 1); // the router can only learn of these through reconciliation
+    const dsrIds = await createDsrs(8, "5xx share");
+    await setDastraFaults(stack, { errorRate: 0.5 });
+    const runs: ReconcileRun[] = [];
+    for (let i = 0; i < 10 && !runs.at(-1)?.ok; i++) runs.push(await reconcile());
+    expect(runs.at(-1)?.ok).toBe(true);
+    // Outcome posts face the same 503s; the router retries them on its schedule until they land.
+    await expectExactlyOnce(dsrIds);
+    await setDastraFaults(stack, null);
+  });
+
+  it("a 429 storm: reconciliation fails without moving its cursor, and the next run after the storm finds everything", async () => {
+    await setWebhookDropRate(stack, 1);
+    const dsrIds = await createDsrs(5, "429 storm");
+    const before = (await routerDastraUsage(stack))[0]?.used ?? 0;
+    await setDastraFaults(stack, { throttleRate: 1, retryAfterSeconds: 1 });
+    const started = Date.now();
+    const during = await reconcile();
+    const stormMs = Date.now() - started;
+    expect(during.ok).toBe(false);
+    expect(during.ingested).toBe(0);
+    // It honoured Retry-After (no hot loop): a handful of attempts spread over seconds.
+    const attempts = ((await routerDastraUsage(stack))[0]?.used ?? 0) - before;
+    expect(attempts).toBeGreaterThan(1);
+    expect(attempts).toBeLessThanOrEqual(8);
+    expect(stormMs).toBeGreaterThanOrEqual((attempts / 2 - 1) * 1000);
+    for (const connector of CONNECTORS) {
+      const counts = await deliveryCounts(stack, connector, "DataSubjectCreation");
+      expect(dsrIds.some((id) => counts.has(String(id)))).toBe(false);
+    }
+    await setDastraFaults(stack, null);
+    const after = await reconcile();
+    expect(after).toMatchObject({ ok: true });
+    expect(after.ingested).toBeGreaterThanOrEqual(dsrIds.length);
+    await expectExactlyOnce(dsrIds);
+  });
+
+  it("an outage: webhooks still flow to the connectors, outcome messages wait for Dastra and land once it is back", async () => {
+    // Webhooks leave the sandbox 800 ms after each change, so they reach the router inside the outage.
+    await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { delayMs: 800 });
+    const dsrIds = await createDsrs(4, "outage");
+    const started = Date.now();
+    await setDastraFaults(stack, { outageUntil: started + 2500 });
+    // Connectors got the webhooks while Dastra's API was down (webhook emission is not the API).
+    for (const connector of CONNECTORS) {
+      await waitFor(`${connector} deliveries during the outage`, async () => {
+        const counts = await deliveryCounts(stack, connector, "DataSubjectCreation");
+        return dsrIds.every((id) => counts.get(String(id)) === 1);
+      });
+    }
+    const during = await reconcile();
+    expect(during.ok).toBe(false);
+    const early = await outcomeMessagesByDsr(stack);
+    if (Date.now() < started + 2500) expect(dsrIds.some((id) => early.has(id))).toBe(false);
+    await expectExactlyOnce(dsrIds);
+    expect((await reconcile()).ok).toBe(true);
+    await expectExactlyOnce(dsrIds);
+  });
+
+  it("the router's Dastra calls stayed inside the 500/min and 10,000/10 min budget throughout", async () => {
+    const usage = await routerDastraUsage(stack);
+    expect(usage.map((w) => w.limit)).toEqual([500, 10_000]);
+    for (const w of usage) {
+      expect(w.used).toBeGreaterThan(0);
+      expect(w.used).toBeLessThanOrEqual(w.limit);
+    }
+  });
+});

@@ -1,0 +1,73 @@
+// Read-only probes on a running router stack, shared by the fault and soak suites. Everything is read through
+// the sandbox control API (never faulted) or the router's own Durable Objects, so probes are not disturbed by
+// the faults under test.
+import { type ConnectorName, recorded, sandboxControl } from "../routerHarness";
+import type { LocalStack } from "../stack/localStack";
+
+export interface SandboxMessage {
+  id: string;
+  message: string;
+  /** The DSR the message is on (Dastra's DataSubjectMessageDto names it so). */
+  userRequestId: number;
+}
+export interface SandboxWebhook {
+  id: number;
+  url: string;
+  nbErrors: number;
+  inError: boolean;
+}
+interface SandboxState {
+  dataSubjectRequests: { id: number }[];
+  messages: SandboxMessage[];
+  webhooks: SandboxWebhook[];
+}
+
+export async function sandboxState(stack: LocalStack): Promise<SandboxState> {
+  return (await sandboxControl(stack, "/dastra/state")) as SandboxState;
+}
+
+/** Outcome messages the router posted, by DSR id. */
+export async function outcomeMessagesByDsr(stack: LocalStack): Promise<Map<number, string[]>> {
+  const byDsr = new Map<number, string[]>();
+  for (const m of (await sandboxState(stack)).messages) {
+    if (!m.message.startsWith("Connectors: ")) continue;
+    byDsr.set(m.userRequestId, [...(byDsr.get(m.userRequestId) ?? []), m.message]);
+  }
+  return byDsr;
+}
+
+/** How many times each object id got `eventType` at one connector. */
+export async function deliveryCounts(
+  stack: LocalStack,
+  connector: ConnectorName,
+  eventType: string,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const d of await recorded(stack, connector)) {
+    if (d.eventType !== eventType || d.dataId === null) continue;
+    counts.set(d.dataId, (counts.get(d.dataId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The router's shared Dastra budget as its rate limiter Durable Object counts it (every HTTP attempt, token calls too). */
+export async function routerDastraUsage(
+  stack: LocalStack,
+): Promise<{ limit: number; windowMs: number; used: number }[]> {
+  const ns = await stack.mf.getDurableObjectNamespace("DASTRA_RATE_LIMITER", stack.workerName("router"));
+  const limiter = ns.get(ns.idFromName("sandbox-public")) as unknown as {
+    usage(): Promise<{ limit: number; windowMs: number; used: number }[]>;
+  };
+  return limiter.usage();
+}
+
+export async function setDastraFaults(stack: LocalStack, faults: Record<string, number> | null): Promise<void> {
+  if (faults === null) await sandboxControl(stack, "/faults/dastra", "DELETE");
+  else await sandboxControl(stack, "/faults/dastra", "PUT", faults);
+}
+
+export async function setWebhookDropRate(stack: LocalStack, dropRate: number): Promise<void> {
+  await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { dropRate });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
