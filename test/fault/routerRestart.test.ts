@@ -1,0 +1,99 @@
+// A connector down and the router's whole runtime stopped mid-flight, then started again on the same
+// on-disk state: pending retries resume from the router's Durable Object (SQLite + alarm), the down
+// connector gets each event exactly once, the healthy ones get nothing twice, every DSR one outcome message.
+//
+// The launcher keeps Durable Objects in memory; this file runs the very same launcher with Miniflare's
+// on-disk persistence switched on (a subclass adding `durableObjectsPersist`), so stopping the stack is a
+// real process-level restart of workerd, not a simulated one.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { CONNECTORS, createDsr, routerAdmin, setConnector, startRouterStack, waitFor } from "../routerHarness";
+import type { LocalStack } from "../stack/localStack";
+import { deliveryCounts, outcomeMessagesByDsr, sleep } from "./stackProbes";
+
+const persistDir = vi.hoisted(() => ({ path: "" }));
+vi.mock("miniflare", async (importOriginal) => {
+  const original = await importOriginal<typeof import("miniflare")>();
+  class PersistentMiniflare extends original.Miniflare {
+    constructor(options: ConstructorParameters<typeof original.Miniflare>[0]) {
+      super({ ...options, durableObjectsPersist: persistDir.path } as typeof options);
+    }
+  }
+  return { ...original, Miniflare: PersistentMiniflare };
+});
+
+interface EventView {
+  id: string;
+  eventType: string;
+  deliveries: { connector: string; state: string; attempts: number }[];
+}
+
+let stack: LocalStack | undefined;
+afterAll(async () => {
+  await stack?.dispose();
+  if (persistDir.path) rmSync(persistDir.path, { recursive: true, force: true });
+});
+
+describe("router restart with a connector down", () => {
+  it("resumes pending retries from durable state: exactly once per connector, one outcome message per DSR", async () => {
+    persistDir.path = mkdtempSync(path.join(tmpdir(), "router-restart-"));
+    stack = await startRouterStack();
+    await setConnector(stack, "crm", { outageForMs: 120_000 });
+    const dsrIds: number[] = [];
+    for (let i = 0; i < 5; i++) dsrIds.push((await createDsr(stack, `Restart ${i}`)).id);
+    for (const connector of ["cms", "tasks"] as const) {
+      await waitFor(`${connector} deliveries`, async () => {
+        const counts = await deliveryCounts(stack as LocalStack, connector, "DataSubjectCreation");
+        return dsrIds.every((id) => counts.get(String(id)) === 1);
+      });
+    }
+    // Mid-flight: the router holds CRM retries for every one of them.
+    const retrying = await waitFor("crm retries pending", async () => {
+      const { events } = await routerAdmin<{ events: EventView[] }>(
+        stack as LocalStack,
+        "/events?connector=crm&state=retrying&limit=100",
+      );
+      const creations = events.filter((e) => e.eventType === "DataSubjectCreation");
+      return creations.length >= dsrIds.length && creations;
+    });
+    const pendingIds = retrying.map((e) => e.id).sort();
+
+    await stack.dispose(); // workerd stops; only the on-disk state remains
+    stack = undefined;
+    stack = await startRouterStack({ seed: undefined }); // no reseed: the sandbox keeps its DSRs too
+
+    // The router's log came back as it was.
+    const { events: after } = await routerAdmin<{ events: EventView[] }>(
+      stack,
+      "/events?connector=crm&state=retrying&limit=100",
+    );
+    expect(
+      after
+        .filter((e) => e.eventType === "DataSubjectCreation")
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(pendingIds);
+    expect((await deliveryCounts(stack, "crm", "DataSubjectCreation")).size).toBe(0);
+
+    await setConnector(stack, "crm", { outageUntil: 0 });
+    const live = stack;
+    await waitFor(
+      "crm catch-up after restart",
+      async () => {
+        const counts = await deliveryCounts(live, "crm", "DataSubjectCreation");
+        const messages = await outcomeMessagesByDsr(live);
+        return dsrIds.every((id) => counts.get(String(id)) === 1 && messages.get(id)?.length === 1);
+      },
+      30_000,
+    );
+    await sleep(700);
+    for (const connector of CONNECTORS) {
+      const counts = await deliveryCounts(live, connector, "DataSubjectCreation");
+      expect(dsrIds.map((id) => counts.get(String(id)) ?? 0)).toEqual(dsrIds.map(() => 1));
+    }
+    const messages = await outcomeMessagesByDsr(live);
+    expect(dsrIds.map((id) => messages.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
+  });
+});
