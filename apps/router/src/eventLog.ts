@@ -19,6 +19,12 @@ const FINAL_STATES: readonly DeliveryState[] = ["done", "failed", "dead"];
 /** Deliveries handled per connector per alarm run, and how many of them are in flight at once. */
 const BATCH_PER_CONNECTOR = 100;
 const CONCURRENCY_PER_CONNECTOR = 8;
+/**
+ * Intake comes first (Dastra waits 10 s and blocks a webhook after 5 errors; deliveries may lag): while webhooks
+ * keep arriving, delivery waits for a quiet gap of INTAKE_QUIET_MS, but never holds a due delivery back longer than MAX_YIELD_MS.
+ */
+const INTAKE_QUIET_MS = 25;
+const MAX_YIELD_MS = 10_000;
 
 export interface IngestInput {
   dedupeKey: string;
@@ -94,6 +100,7 @@ export class EventLog extends DurableObject<Env> {
   private readonly log = createLogger({ worker: "router", component: "event-log" });
   /** The alarm as last set by this instance; undefined until read from storage. Saves a storage read per event. */
   private alarmAt: number | null | undefined;
+  private lastIngestAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -145,6 +152,7 @@ export class EventLog extends DurableObject<Env> {
 
   /** Stores an event once per dedupe key and queues one delivery per routed connector. */
   async ingest(input: IngestInput): Promise<{ id: string; duplicate: boolean }> {
+    this.lastIngestAt = Date.now();
     const existing = this.sql.exec<{ id: string }>("SELECT id FROM events WHERE dedupe_key = ?", input.dedupeKey).toArray()[0];
     if (existing) return { id: existing.id, duplicate: true };
     const now = Date.now();
@@ -311,6 +319,14 @@ export class EventLog extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     this.alarmAt = null; // this one is spent; intake during the run schedules afresh
     const now = Date.now();
+    if (now - this.lastIngestAt < INTAKE_QUIET_MS) {
+      const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL").one().at;
+      if (oldest !== null && now - oldest < MAX_YIELD_MS) {
+        this.alarmAt = now + INTAKE_QUIET_MS;
+        await this.ctx.storage.setAlarm(this.alarmAt);
+        return;
+      }
+    }
     const connectors = this.sql
       .exec<{ connector: string }>("SELECT DISTINCT connector FROM deliveries WHERE next_at IS NOT NULL AND next_at <= ?", now)
       .toArray()
