@@ -225,6 +225,10 @@ export class EventLog extends DurableObject<Env> {
       .map((r) => ({ id: r.id, receivedAt: iso(r.received_at), error: r.error, body: r.body }));
   }
 
+  quarantineCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM quarantine").one().n;
+  }
+
   listEvents(filter: ListFilter = {}): EventView[] {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
     const before = filter.before

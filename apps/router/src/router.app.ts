@@ -1,9 +1,12 @@
+import { createLogger } from "@dastra/core/logger";
 import { Hono } from "hono";
 import { adminApi } from "./adminApi";
 import type { Env } from "./env";
 import { jsonError } from "./jsonError";
 import { statusPage } from "./statusPage";
 import { handleDastraWebhook } from "./webhookIntake";
+
+const log = createLogger({ worker: "router" });
 
 export const routerApp = new Hono<{ Bindings: Env }>()
   .get("/health", (c) => c.json({ ok: true, worker: "dastra-router" }))
@@ -16,6 +19,6 @@ export const routerApp = new Hono<{ Bindings: Env }>()
   .route("/status", statusPage)
   .notFound((c) => jsonError(c, 404, "not_found", "No such route"))
   .onError((error, c) => {
-    console.error(JSON.stringify({ level: "error", worker: "router", msg: "unhandled error", error: error.message }));
+    log.error("unhandled error", { path: new URL(c.req.url).pathname, error: error.message });
     return jsonError(c, 500, "internal_error", "The router failed to handle this request");
   });

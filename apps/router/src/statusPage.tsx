@@ -209,7 +209,7 @@ export const statusPage = new Hono<{ Bindings: Env }>()
       log.listEvents({ state: "retrying", limit: 50 }),
       log.listEvents({ state: "failed", limit: 50 }),
       log.listEvents({ state: "dead", limit: 50 }),
-      log.listQuarantine(500),
+      log.quarantineCount(),
     ]);
     const labels = new Map(routesFrom(c.env).map((r) => [r.connector, r.label]));
     const byId = new Map([...failed, ...dead].map((e) => [e.id, e]));
@@ -220,7 +220,7 @@ export const statusPage = new Hono<{ Bindings: Env }>()
         recent={recent}
         retrying={retrying}
         dead={[...byId.values()]}
-        quarantined={quarantine.length}
+        quarantined={quarantine}
         notice={c.req.query("notice")}
       />,
     );
