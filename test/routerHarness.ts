@@ -39,7 +39,7 @@ export async function recorded(stack: LocalStack, connector: ConnectorName): Pro
 export async function setConnector(
   stack: LocalStack,
   connector: ConnectorName,
-  control: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number },
+  control: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number; delayMs?: number },
 ): Promise<void> {
   const res = await fetch(`${stack.url(connector)}/control`, { method: "PUT", body: JSON.stringify(control) });
   if (!res.ok) throw new Error(`control ${connector}: ${res.status}`);

@@ -25,6 +25,8 @@ const CONCURRENCY_PER_CONNECTOR = 8;
  */
 const INTAKE_QUIET_MS = 25;
 const MAX_YIELD_MS = 10_000;
+/** How long an alarm run waits for its lanes before leaving slow ones to finish on their own. */
+const LANE_WAIT_MS = 200;
 
 export interface IngestInput {
   dedupeKey: string;
@@ -101,6 +103,9 @@ export class EventLog extends DurableObject<Env> {
   /** The alarm as last set by this instance; undefined until read from storage. Saves a storage read per event. */
   private alarmAt: number | null | undefined;
   private lastIngestAt = 0;
+  /** Connectors whose lane is still delivering (possibly past the alarm that started it). */
+  private readonly busyLanes = new Set<string>();
+  private inAlarm = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -334,22 +339,34 @@ export class EventLog extends DurableObject<Env> {
     const connectors = this.sql
       .exec<{ connector: string }>("SELECT DISTINCT connector FROM deliveries WHERE next_at IS NOT NULL AND next_at <= ?", now)
       .toArray()
-      .map((r) => r.connector);
-    // Connectors run side by side: one that is down or slow never holds another's deliveries back.
-    await Promise.all(
-      connectors.map((connector) => {
-        const rows = this.sql
-          .exec<DeliveryRow & EventRow>(
-            `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook FROM deliveries d JOIN events e ON e.seq = d.event_seq
-             WHERE d.connector = ? AND d.next_at IS NOT NULL AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
-            connector,
-            now,
-            BATCH_PER_CONNECTOR,
-          )
-          .toArray();
-        return this.runLane(connector, rows);
-      }),
-    );
+      .map((r) => r.connector)
+      .filter((connector) => !this.busyLanes.has(connector));
+    // Connectors run side by side, and the alarm does not wait for a slow one: its lane finishes on its own
+    // and re-arms the alarm, so a hung connector never holds another connector's deliveries back.
+    const lanes = connectors.map((connector) => {
+      const rows = this.sql
+        .exec<DeliveryRow & EventRow>(
+          `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook FROM deliveries d JOIN events e ON e.seq = d.event_seq
+           WHERE d.connector = ? AND d.next_at IS NOT NULL AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
+          connector,
+          now,
+          BATCH_PER_CONNECTOR,
+        )
+        .toArray();
+      this.busyLanes.add(connector);
+      return this.runLane(connector, rows).finally(async () => {
+        this.busyLanes.delete(connector);
+        if (!this.inAlarm) await this.scheduleNextAlarm();
+      });
+    });
+    this.inAlarm = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([Promise.all(lanes), new Promise((resolve) => (timer = setTimeout(resolve, LANE_WAIT_MS)))]);
+    } finally {
+      clearTimeout(timer);
+      this.inAlarm = false;
+    }
     await this.sendOutcomeReports();
     await this.scheduleNextAlarm();
   }
@@ -459,12 +476,15 @@ export class EventLog extends DurableObject<Env> {
   }
 
   private async scheduleNextAlarm(): Promise<void> {
+    // A busy lane's rows are still due; counting them would fire the alarm in a loop until the lane ends.
+    const busy = [...this.busyLanes];
     const next = this.sql
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (
-           SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL
+           SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL AND connector NOT IN (${busy.map(() => "?").join(",")})
            UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending'
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,
+        ...busy,
       )
       .one().at;
     this.alarmAt = next === null ? null : Math.max(next, Date.now());

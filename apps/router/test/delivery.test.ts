@@ -68,6 +68,32 @@ describe("delivery", () => {
     await vi.waitFor(async () => expect(delivery(await eventView(id), "crm").state).toBe("done"));
   });
 
+  it("does not let a hung connector hold the others back", async () => {
+    await connectors.crm.control({ delayMs: 1800 }); // answers just inside DELIVERY_TIMEOUT_MS (2 s here)
+    const first = await send();
+    await vi.waitFor(async () => expect(await deliveriesOf(connectors.cms, first)).toHaveLength(1));
+    // CRM is still busy with `first`; a second event reaches the others without waiting for it.
+    const sentAt = Date.now();
+    const second = await send();
+    await vi.waitFor(async () => {
+      expect(await deliveriesOf(connectors.cms, second)).toHaveLength(1);
+      expect(await deliveriesOf(connectors.tasks, second)).toHaveLength(1);
+    });
+    expect(Date.now() - sentAt).toBeLessThan(1200);
+    expect(await deliveriesOf(connectors.crm, second)).toHaveLength(0);
+    // CRM gets both, once each, when it answers.
+    await vi.waitFor(
+      async () => {
+        expect(await deliveriesOf(connectors.crm, first)).toHaveLength(1);
+        expect(await deliveriesOf(connectors.crm, second)).toHaveLength(1);
+      },
+      { timeout: 8000, interval: 100 },
+    );
+    await connectors.crm.control({ delayMs: 0 });
+    await vi.waitFor(async () => expect(delivery(await eventView(second), "crm").state).toBe("done"), { timeout: 5000 });
+    expect(delivery(await eventView(first), "crm").attempts).toBe(1);
+  });
+
   it("honours a connector's retryAfterSeconds", async () => {
     await connectors.cms.control({ mode: "retry", retryAfterSeconds: 3600 });
     const before = Date.now();

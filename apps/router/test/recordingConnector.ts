@@ -3,7 +3,7 @@ import { env } from "cloudflare:test";
 /** The fixture connector's RPC surface (test/fixtures/recordingConnector), reached through the router's own bindings. */
 export interface RecordingConnector {
   recorded(): Promise<{ deliveries: { eventId: string; attempt: number; source: string; eventType: string }[]; calls: number }>;
-  control(c: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number }): Promise<unknown>;
+  control(c: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number; delayMs?: number }): Promise<unknown>;
 }
 
 export const connectors = {
@@ -17,5 +17,5 @@ export async function deliveriesOf(connector: RecordingConnector, eventId: strin
 }
 
 export async function healAll(): Promise<void> {
-  for (const c of Object.values(connectors)) await c.control({ mode: "ok", outageUntil: 0 });
+  for (const c of Object.values(connectors)) await c.control({ mode: "ok", outageUntil: 0, delayMs: 0 });
 }
