@@ -1,6 +1,7 @@
 // The durable event log: every verified event, its per-connector deliveries, the quarantine and the
-// reconciliation cursor, in one SQLite Durable Object per workspace. Intake only writes here; delivery runs
-// from the alarm, so a crash or eviction between storing and delivering resumes on the next alarm.
+// reconciliation cursor, in one SQLite Durable Object per workspace. Intake only appends the raw signed body to the
+// inbox; the alarm turns inbox rows into events, deliveries, duplicates or quarantine entries, then delivers, so a crash
+// or eviction anywhere between storing and delivering resumes on the next alarm.
 import type { ConnectorEvent, DastraWebhookEvent, EventSource } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
 import { DurableObject } from "cloudflare:workers";
@@ -8,6 +9,7 @@ import { deliverToConnector } from "./connectorDelivery";
 import { type DastraObjectRef, dastraObjectRef } from "./dastraObjectRef";
 import type { ConnectorBinding, Env } from "./env";
 import { postOutcomeReport, shouldReportOutcome } from "./outcomeReport";
+import { parseStoredWebhook, type StoredWebhook } from "./parseStoredWebhook";
 import { MAX_ATTEMPTS, nextRetryDelayMs, retryScale } from "./retrySchedule";
 import { type Route, routesFor, routesFrom } from "./routingTable";
 
@@ -19,9 +21,12 @@ const FINAL_STATES: readonly DeliveryState[] = ["done", "failed", "dead"];
 /** Deliveries handled per connector per alarm run, and how many of them are in flight at once. */
 const BATCH_PER_CONNECTOR = 100;
 const CONCURRENCY_PER_CONNECTOR = 8;
+/** Inbox rows turned into events per query (each row in its own transaction). */
+const INBOX_BATCH = 100;
 /**
  * Intake comes first (Dastra waits 10 s and blocks a webhook after 5 errors; deliveries may lag): while webhooks
- * keep arriving, delivery waits for a quiet gap of INTAKE_QUIET_MS, but never holds a due delivery back longer than MAX_YIELD_MS.
+ * keep arriving, inbox processing and delivery wait for a quiet gap of INTAKE_QUIET_MS, but never hold a received
+ * webhook or a due delivery back longer than MAX_YIELD_MS.
  */
 const INTAKE_QUIET_MS = 25;
 const MAX_YIELD_MS = 10_000;
@@ -50,6 +55,8 @@ export interface EventView {
   eventType: string;
   receivedAt: string;
   report: string;
+  /** Later webhooks with the same dedupe key: stored as receipts of this event, never delivered. */
+  duplicates: number;
   deliveries: DeliveryView[];
 }
 
@@ -60,6 +67,8 @@ export interface EventDetail extends EventView {
 
 export interface QuarantineView {
   id: number;
+  /** The `id` the webhook was answered with. */
+  receiptId: string | null;
   receivedAt: string;
   error: string;
   body: string;
@@ -82,7 +91,9 @@ type EventRow = {
   received_at: number;
   webhook: string;
   report: string;
+  duplicates: number;
 };
+type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer };
 type DeliveryRow = {
   event_seq: number;
   connector: string;
@@ -96,6 +107,7 @@ type DeliveryRow = {
 };
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const DUPLICATE_COUNT = "(SELECT COUNT(*) FROM duplicates d WHERE d.event_seq = e.seq) AS duplicates";
 
 export class EventLog extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -106,6 +118,10 @@ export class EventLog extends DurableObject<Env> {
   /** Connectors whose lane is still delivering (possibly past the alarm that started it). */
   private readonly busyLanes = new Set<string>();
   private inAlarm = false;
+  /** The inbox run in progress: one at a time, so a row is never picked up twice. */
+  private inboxRun: Promise<void> | undefined;
+  /** False once this instance has appended to the inbox and not yet emptied it; undefined until known. */
+  private inboxEmpty: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -148,56 +164,156 @@ export class EventLog extends DurableObject<Env> {
         body TEXT NOT NULL
       );
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS inbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        body BLOB NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS duplicates (
+        id TEXT PRIMARY KEY,
+        event_seq INTEGER NOT NULL REFERENCES events(seq),
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS duplicates_event ON duplicates(event_seq);
     `);
+    // Logs created before the inbox have no receipt id on quarantine entries.
+    const quarantineColumns = this.sql.exec<{ name: string }>("PRAGMA table_info(quarantine)").toArray();
+    if (!quarantineColumns.some((c) => c.name === "receipt_id")) this.sql.exec("ALTER TABLE quarantine ADD COLUMN receipt_id TEXT");
   }
 
   private get routes(): Route[] {
     return routesFrom(this.env);
   }
 
-  /** Stores an event once per dedupe key and queues one delivery per routed connector. */
-  async ingest(input: IngestInput): Promise<{ id: string; duplicate: boolean }> {
-    this.lastIngestAt = Date.now();
-    const existing = this.sql.exec<{ id: string }>("SELECT id FROM events WHERE dedupe_key = ?", input.dedupeKey).toArray()[0];
-    if (existing) return { id: existing.id, duplicate: true };
+  /**
+   * The request path: one INSERT of the raw signed body, then an alarm unless one is already due within the quiet gap.
+   * Returns the receipt id, which becomes the event's id (or the quarantine entry's receiptId, or a duplicate's alias).
+   */
+  async append(body: ArrayBuffer): Promise<string> {
     const now = Date.now();
     const id = `evt_${crypto.randomUUID()}`;
+    this.sql.exec("INSERT INTO inbox (id, received_at, body) VALUES (?, ?, ?)", id, now, body);
+    this.lastIngestAt = now;
+    this.inboxEmpty = false;
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt === null || this.alarmAt > now + INTAKE_QUIET_MS) {
+      this.alarmAt = now + INTAKE_QUIET_MS;
+      await this.ctx.storage.setAlarm(this.alarmAt);
+    }
+    return id;
+  }
+
+  /** Stores a synthetic event (reconciliation) once per dedupe key and queues one delivery per routed connector. */
+  async ingest(input: IngestInput): Promise<{ id: string; duplicate: boolean }> {
+    await this.processInbox(); // a webhook still in the inbox came first
+    const now = Date.now();
+    const stored = this.ctx.storage.transactionSync(() => this.storeEvent(`evt_${crypto.randomUUID()}`, now, input));
+    if (stored.routed) await this.wakeAt(now);
+    return { id: stored.id, duplicate: stored.duplicate };
+  }
+
+  /** Inserts the event and its deliveries, unless its dedupe key is already stored. Call inside a transaction. */
+  private storeEvent(id: string, receivedAt: number, input: IngestInput): { id: string; duplicate: boolean; routed: boolean } {
+    const existing = this.sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM events WHERE dedupe_key = ?", input.dedupeKey).toArray()[0];
+    if (existing) return { id: existing.id, duplicate: true, routed: false };
     const routed = routesFor(this.routes, input.webhook.eventType);
     const report = routed.length > 0 && shouldReportOutcome(this.env, input.webhook) ? "pending" : "none";
     const ref = dastraObjectRef(input.webhook);
-    this.ctx.storage.transactionSync(() => {
-      const seq = this.sql
-        .exec<{ seq: number }>(
-          `INSERT INTO events (id, dedupe_key, source, event_type, received_at, webhook, report, object, object_version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
-          id,
-          input.dedupeKey,
-          input.source,
-          input.webhook.eventType,
-          now,
-          JSON.stringify(input.webhook),
-          report,
-          ref?.object ?? null,
-          ref?.version ?? null,
-        )
-        .one().seq;
-      for (const route of routed) {
-        this.sql.exec(
-          "INSERT INTO deliveries (event_seq, connector, state, next_at, source, updated_at) VALUES (?, ?, 'pending', ?, ?, ?)",
-          seq,
-          route.connector,
-          now,
-          input.source,
-          now,
-        );
-      }
+    const seq = this.sql
+      .exec<{ seq: number }>(
+        `INSERT INTO events (id, dedupe_key, source, event_type, received_at, webhook, report, object, object_version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+        id,
+        input.dedupeKey,
+        input.source,
+        input.webhook.eventType,
+        receivedAt,
+        JSON.stringify(input.webhook),
+        report,
+        ref?.object ?? null,
+        ref?.version ?? null,
+      )
+      .one().seq;
+    for (const route of routed) {
+      // Due from the time it was received, so the intake yield (MAX_YIELD_MS) counts from there.
+      this.sql.exec(
+        "INSERT INTO deliveries (event_seq, connector, state, next_at, source, updated_at) VALUES (?, ?, 'pending', ?, ?, ?)",
+        seq,
+        route.connector,
+        receivedAt,
+        input.source,
+        receivedAt,
+      );
+    }
+    return { id, duplicate: false, routed: routed.length > 0 };
+  }
+
+  /** Processes every inbox row; reads call it first, so what was answered 200 is visible to the operator at once. */
+  private processInbox(): Promise<void> {
+    if (this.inboxEmpty === true) return Promise.resolve();
+    this.inboxRun ??= this.runInbox().finally(() => {
+      this.inboxRun = undefined;
     });
-    if (routed.length > 0) await this.wakeAt(now);
-    return { id, duplicate: false };
+    return this.inboxRun;
+  }
+
+  private async runInbox(): Promise<void> {
+    let routed = false;
+    for (;;) {
+      const rows = this.sql.exec<InboxRow>("SELECT * FROM inbox ORDER BY seq LIMIT ?", INBOX_BATCH).toArray();
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        let parsed: StoredWebhook;
+        try {
+          parsed = await parseStoredWebhook(row.body);
+          routed = this.ctx.storage.transactionSync(() => this.processInboxRow(row, parsed)) || routed;
+        } catch (error) {
+          // Never leave a row that cannot be stored to block the inbox: keep it for the operator instead.
+          const message = `not processed: ${error instanceof Error ? error.message : String(error)}`;
+          this.log.error("inbox row quarantined", { receiptId: row.id, error: message });
+          this.ctx.storage.transactionSync(() =>
+            this.processInboxRow(row, { ok: false, error: message, text: new TextDecoder().decode(row.body) }),
+          );
+        }
+      }
+    }
+    // No await since the empty SELECT: no append can have slipped in.
+    this.inboxEmpty = true;
+    if (routed && !this.inAlarm) await this.wakeAt(Date.now());
+  }
+
+  /** Exactly once per row: the row is deleted in the same transaction that stores what it became. Returns whether deliveries were queued. */
+  private processInboxRow(row: InboxRow, parsed: StoredWebhook): boolean {
+    if (this.sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq).rowsWritten === 0) return false; // already processed
+    if (!parsed.ok) {
+      const quarantineId = this.sql
+        .exec<{ id: number }>(
+          "INSERT INTO quarantine (received_at, error, body, receipt_id) VALUES (?, ?, ?, ?) RETURNING id",
+          row.received_at,
+          parsed.error,
+          parsed.text,
+          row.id,
+        )
+        .one().id;
+      this.log.warn("signed webhook quarantined", { quarantineId, error: parsed.error });
+      return false;
+    }
+    const stored = this.storeEvent(row.id, row.received_at, { dedupeKey: parsed.dedupeKey, source: "webhook", webhook: parsed.webhook });
+    if (stored.duplicate) {
+      this.sql.exec(
+        "INSERT INTO duplicates (id, event_seq, received_at) SELECT ?, seq, ? FROM events WHERE id = ?",
+        row.id,
+        row.received_at,
+        stored.id,
+      );
+    }
+    return stored.routed;
   }
 
   /** For reconciliation: has any event been stored about this object, and about this very version of it? */
-  objectSeen(ref: DastraObjectRef): { object: boolean; version: boolean } {
+  async objectSeen(ref: DastraObjectRef): Promise<{ object: boolean; version: boolean }> {
+    await this.processInbox();
     const rows = this.sql
       .exec<{ v: number }>(
         "SELECT object_version IS ? AS v FROM events WHERE object = ? ORDER BY object_version IS ? DESC LIMIT 1",
@@ -209,32 +325,24 @@ export class EventLog extends DurableObject<Env> {
     return { object: rows.length > 0, version: rows[0]?.v === 1 };
   }
 
-  quarantine(error: string, body: string): number {
+  async listQuarantine(limit = 50): Promise<QuarantineView[]> {
+    await this.processInbox();
     return this.sql
-      .exec<{ id: number }>(
-        "INSERT INTO quarantine (received_at, error, body) VALUES (?, ?, ?) RETURNING id",
-        Date.now(),
-        error,
-        body,
-      )
-      .one().id;
-  }
-
-  listQuarantine(limit = 50): QuarantineView[] {
-    return this.sql
-      .exec<{ id: number; received_at: number; error: string; body: string }>(
+      .exec<{ id: number; receipt_id: string | null; received_at: number; error: string; body: string }>(
         "SELECT * FROM quarantine ORDER BY id DESC LIMIT ?",
         Math.min(Math.max(limit, 1), 500),
       )
       .toArray()
-      .map((r) => ({ id: r.id, receivedAt: iso(r.received_at), error: r.error, body: r.body }));
+      .map((r) => ({ id: r.id, receiptId: r.receipt_id, receivedAt: iso(r.received_at), error: r.error, body: r.body }));
   }
 
-  quarantineCount(): number {
+  async quarantineCount(): Promise<number> {
+    await this.processInbox();
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM quarantine").one().n;
   }
 
-  listEvents(filter: ListFilter = {}): EventView[] {
+  async listEvents(filter: ListFilter = {}): Promise<EventView[]> {
+    await this.processInbox();
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
     const before = filter.before
       ? (this.sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", filter.before).toArray()[0]?.seq ?? 0)
@@ -255,19 +363,29 @@ export class EventLog extends DurableObject<Env> {
     }
     params.push(limit);
     const rows = this.sql
-      .exec<EventRow>(`SELECT e.* FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`, ...params)
+      .exec<EventRow>(`SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`, ...params)
       .toArray();
     return rows.map((row) => this.view(row));
   }
 
-  getEvent(id: string): EventDetail | null {
-    const row = this.sql.exec<EventRow>("SELECT * FROM events WHERE id = ?", id).toArray()[0];
+  /** By the event's id or by the receipt id a duplicate webhook was answered with. */
+  async getEvent(id: string): Promise<EventDetail | null> {
+    await this.processInbox();
+    const row = this.sql
+      .exec<EventRow>(
+        `SELECT e.*, ${DUPLICATE_COUNT} FROM events e
+         WHERE e.id = ? OR e.seq = (SELECT event_seq FROM duplicates WHERE id = ?)`,
+        id,
+        id,
+      )
+      .toArray()[0];
     if (!row) return null;
     return { ...this.view(row), dedupeKey: row.dedupe_key, webhook: JSON.parse(row.webhook) as DastraWebhookEvent };
   }
 
   /** Delivery counts per connector and state, for the status page and health. */
-  deliveryCounts(): { connector: string; state: DeliveryState; count: number }[] {
+  async deliveryCounts(): Promise<{ connector: string; state: DeliveryState; count: number }[]> {
+    await this.processInbox();
     return this.sql
       .exec<{ connector: string; state: DeliveryState; count: number }>(
         "SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state ORDER BY connector, state",
@@ -277,6 +395,7 @@ export class EventLog extends DurableObject<Env> {
 
   /** Queues an event again for every connector it was routed to, or for one connector (routed or not). */
   async replay(id: string, connector?: string): Promise<{ replayed: string[] } | null> {
+    await this.processInbox();
     const row = this.sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", id).toArray()[0];
     if (!row) return null;
     const now = Date.now();
@@ -329,12 +448,23 @@ export class EventLog extends DurableObject<Env> {
     this.alarmAt = null; // this one is spent; intake during the run schedules afresh
     const now = Date.now();
     if (now - this.lastIngestAt < INTAKE_QUIET_MS) {
-      const oldest = this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL").one().at;
+      const oldest = this.sql
+        .exec<{ at: number | null }>(
+          `SELECT MIN(at) AS at FROM (SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL
+           UNION ALL SELECT received_at FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1))`,
+        )
+        .one().at;
       if (oldest !== null && now - oldest < MAX_YIELD_MS) {
-        this.alarmAt = now + INTAKE_QUIET_MS;
+        this.alarmAt = this.lastIngestAt + INTAKE_QUIET_MS;
         await this.ctx.storage.setAlarm(this.alarmAt);
         return;
       }
+    }
+    this.inAlarm = true;
+    try {
+      await this.processInbox();
+    } finally {
+      this.inAlarm = false;
     }
     const connectors = this.sql
       .exec<{ connector: string }>("SELECT DISTINCT connector FROM deliveries WHERE next_at IS NOT NULL AND next_at <= ?", now)
@@ -482,6 +612,7 @@ export class EventLog extends DurableObject<Env> {
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL AND connector NOT IN (${busy.map(() => "?").join(",")})
+           UNION ALL SELECT received_at FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1)
            UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending'
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,
         ...busy,
@@ -522,6 +653,7 @@ export class EventLog extends DurableObject<Env> {
       eventType: row.event_type,
       receivedAt: iso(row.received_at),
       report: row.report,
+      duplicates: row.duplicates,
       deliveries: this.deliveriesOf(row.seq),
     };
   }

@@ -1,8 +1,8 @@
 /** Reads a request body up to `maxBytes`, refusing early on a larger Content-Length and stopping once more bytes arrive than allowed. */
-export async function readCappedBody(request: Request, maxBytes: number): Promise<Uint8Array | "too_large"> {
+export async function readCappedBody(request: Request, maxBytes: number): Promise<ArrayBuffer | "too_large"> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) return "too_large";
-  if (!request.body) return new Uint8Array();
+  if (!request.body) return new ArrayBuffer(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -22,5 +22,5 @@ export async function readCappedBody(request: Request, maxBytes: number): Promis
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return body;
+  return body.buffer;
 }
