@@ -34,7 +34,8 @@ beforeAll(async () => {
   stack = await startRouterStack({
     // Outcome messages (one Dastra call per DSR, metered at 500/min) are proven by the fault suites; here they
     // would make the router's Dastra budget, not delivery, the thing measured.
-    vars: { router: { OUTCOME_REPORT_EVENTS: "[]" } },
+    // RETRY_SCHEDULE_SCALE restated: routerHarness replaces the whole router var set when one is given (reported).
+    vars: { router: { OUTCOME_REPORT_EVENTS: "[]", RETRY_SCHEDULE_SCALE: "0.001" } },
   });
   // The test's own 1,000 creations share the one sandbox API key: a 2 s rate window instead of 60 s.
   await sandboxControl(stack, "/dastra/settings", "PUT", { rateWindowScale: 30 });
@@ -111,9 +112,15 @@ describe("soak: 1,000 changes, 20 % webhooks dropped, connectors down 10 % of th
     await stopFlaking();
     await setWebhookDropRate(stack, 0);
 
-    const log = ((await sandboxControl(stack, "/dastra/deliveries")) as { deliveries: { outcome: string }[] })
-      .deliveries;
+    const log = (
+      (await sandboxControl(stack, "/dastra/deliveries")) as {
+        deliveries: { outcome: string; status: number | null }[];
+      }
+    ).deliveries;
     const dropped = log.filter((d) => d.outcome === "dropped").length;
+    const webhookOutcomes: Record<string, number> = {};
+    for (const d of log)
+      webhookOutcomes[`${d.outcome} ${d.status}`] = (webhookOutcomes[`${d.outcome} ${d.status}`] ?? 0) + 1;
     const t1 = Date.now();
     const reconcile = await routerAdmin<{ ok: boolean; scanned: number; ingested: number }>(stack, "/reconcile", {
       method: "POST",
@@ -154,6 +161,7 @@ describe("soak: 1,000 changes, 20 % webhooks dropped, connectors down 10 % of th
       createdInMs: createdMs,
       changesPerSecond: Math.round(((DSRS + TASKS) / createdMs) * 1000),
       webhooksDropped: dropped,
+      webhookOutcomes,
       reconcile: { ...reconcile, ms: reconcileMs },
       allDeliveredAfterMs: settledMs,
       connectors: {} as Record<string, unknown>,
@@ -190,14 +198,15 @@ describe("soak: 1,000 changes, 20 % webhooks dropped, connectors down 10 % of th
     const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), "../artifacts");
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, "soak.json"), `${JSON.stringify(figures, null, 2)}\n`);
-    // The failure injection really happened: every connector failed calls. The share of failed calls stays far
-    // below the 10 % of down time because the router stops calling a failing connector until its next retry.
-    for (const connector of CONNECTORS) {
-      const share = (
-        (figures.connectors as Record<string, { failedCallShare: number }>)[connector] as { failedCallShare: number }
-      ).failedCallShare;
-      expect(share).toBeGreaterThan(0);
-    }
+    // The failure injection really happened: connectors failed calls and the router retried them. (Per connector the
+    // share of failed calls varies run to run: the router stops calling a failing connector until its next retry.)
+    const perConnector = Object.values(
+      figures.connectors as Record<string, { calls: number; deliveries: number; retried: number }>,
+    );
+    expect(perConnector.reduce((n, c) => n + c.retried, 0)).toBeGreaterThan(0);
     expect(dropped).toBeGreaterThan((DSRS + TASKS) * DROP_RATE * 0.5);
+    // The webhook path carried the rest, each answered 200 (reconciliation only filled the gaps).
+    expect(Object.keys(webhookOutcomes).sort()).toEqual(["dropped null", "sent 200"]);
+    expect(webhookOutcomes["sent 200"]).toBe(DSRS + TASKS - dropped);
   });
 });
