@@ -27,7 +27,7 @@ export async function startRouterStack(options: Partial<StackOptions> = {}): Pro
     })),
     seed: "default",
     ...options,
-    vars: { router: { RETRY_SCHEDULE_SCALE: "0.001", ...(options.vars?.router ?? {}) }, ...(options.vars ?? {}) },
+    vars: { ...(options.vars ?? {}), router: { RETRY_SCHEDULE_SCALE: "0.001", ...(options.vars?.router ?? {}) } },
   });
 }
 

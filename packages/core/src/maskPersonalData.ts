@@ -1,7 +1,8 @@
 // Logs never carry personal data: emails, phone numbers and the values of identity keys are masked,
 // deeply, before anything is written. Over-masking is preferred to a leak.
 
-const EMAIL = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9])[A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*(\.[A-Za-z]{2,})\b/g;
+// Local part: any RFC 5322 atext (! # $ & ' * / = ? ^ ` { | } ~ included), so no address slips through unmasked.
+const EMAIL = /([^\s@<>()[\]",;:])[^\s@<>()[\]",;:]*@([A-Za-z0-9])[A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*(\.[A-Za-z]{2,})\b/g;
 // A phone candidate: optional +, digits with spaces, dots, dashes or parentheses between them.
 const PHONE_CANDIDATE = /(?<![\w./:-])(?:\+|\()?\d[\d\s().-]{5,}\d(?![\w/:-])/g;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
@@ -86,7 +87,8 @@ function walk(value: object, seen: WeakSet<object>, personal: (key: string) => b
   if (value instanceof Date) return value.toISOString();
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value))
-    out[k] = personal(k) || isPersonalKey(k) ? maskWhole(v, seen) : maskAny(v, seen);
+    // Keys too: a map keyed by email address must not leak it.
+    out[maskText(k)] = personal(k) || isPersonalKey(k) ? maskWhole(v, seen) : maskAny(v, seen);
   return out;
 }
 
