@@ -138,10 +138,10 @@ describe("intake inbox", () => {
   it("keeps an answered webhook across a crash before processing, and the alarm processes it exactly once", async () => {
     await runInDurableObject(eventLogStub(env), () => {}); // settle earlier tests' alarms before stopping the object
     const stub = eventLogStub(env);
-    const raw = new TextEncoder().encode(JSON.stringify(dsrWebhook()));
+    const raw = await new Response(JSON.stringify(dsrWebhook())).arrayBuffer();
     // The request path's own call, then the crash within the same turn: nothing but the inbox row and the alarm exist.
     const appended = await runInDurableObject(stub, async (log, state) => {
-      const id = await log.append(raw.buffer);
+      const id = await log.append(raw);
       const events = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE id = ?", id).one().n;
       return { id, events, alarm: await state.storage.getAlarm() };
     });
