@@ -1,24 +1,17 @@
-import type { ConnectorDescription, ConnectorEvent, ConnectorOutcome, DastraConnector } from "@dastra/core";
+import { type ConnectorDescription, type ConnectorEvent, type DastraConnector, notHandledOutcome } from "@dastra/core";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { Hono } from "hono";
 
 const description: ConnectorDescription = { name: "cms", label: "Documents (SharePoint/OneDrive)", events: [] };
 
-/**
- * RPC entrypoint the router calls. This build handles no event yet: it answers "failed" so that anything
- * routed here becomes a visible dead letter, replayable once the connector ships, never a silent success.
- */
+/** RPC entrypoint the router calls. This build handles no event yet: each becomes a replayable dead letter. */
 export class CmsConnector extends WorkerEntrypoint implements DastraConnector {
-  describe(): ConnectorDescription {
+  describe() {
     return description;
   }
 
-  async handle(event: ConnectorEvent): Promise<ConnectorOutcome> {
-    return {
-      status: "failed",
-      reason: `${description.label} connector does not handle ${event.eventType} in this build`,
-      summary: `${description.label}: not implemented yet, nothing done`,
-    };
+  async handle(event: ConnectorEvent) {
+    return notHandledOutcome(description.label, event);
   }
 }
 

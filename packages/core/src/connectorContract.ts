@@ -55,3 +55,15 @@ export function isConnectorOutcome(value: unknown): value is ConnectorOutcome {
       return false;
   }
 }
+
+/**
+ * The answer of a connector to an event it does not handle (yet): "failed", so the router dead-letters it visibly
+ * and an operator can replay it once the connector handles it. Never a silent "done".
+ */
+export function notHandledOutcome(label: string, event: ConnectorEvent): ConnectorOutcome {
+  return {
+    status: "failed",
+    reason: `${label} connector does not handle ${event.eventType} in this build`,
+    summary: `${label}: not implemented yet, nothing done`,
+  };
+}

@@ -3,32 +3,9 @@
 
 export type Dto = Record<string, unknown>;
 
-export const DSR_STATES = ["Open", "IdentityValidation", "Processing", "Active", "Closed"] as const;
-export const DSR_PURPOSES = [
-  "Unknown",
-  "Information",
-  "Access",
-  "Rectification",
-  "Erasure",
-  "Restriction",
-  "Opposition",
-  "Portability",
-  "AdvanceDirectives",
-  "AutomatedDecision",
-] as const;
-export const TASK_STATES = ["Open", "Active", "Closed", "Archived"] as const;
-export const TASK_OBJECT_TYPES = [
-  "DataProcessing",
-  "DataSubject",
-  "DataBreach",
-  "AuditResponse",
-  "Actor",
-  "Asset",
-  "DataRetentionRule",
-  "RiskEvaluation",
-  "ControlPoint",
-  "SecurityMeasure",
-] as const;
+// The enums Dastra publishes are the core's: the emulator and the client cannot drift apart.
+import { DSR_PURPOSES, DSR_STATES, TASK_OBJECT_TYPES, TASK_STATES } from "@dastra/core";
+
 export const PRIORITIES = ["High", "Medium", "Low"] as const;
 export const ACTOR_TYPES = ["Physical", "Morale"] as const;
 export const RELATIONSHIP_OBJECT_TYPES = [
