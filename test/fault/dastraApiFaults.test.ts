@@ -1,13 +1,25 @@
 // Dastra's API misbehaving (a 5xx share, a 429 storm, an outage) while the router reconciles and posts its
 // outcome messages: nothing lost, nothing doubled, failed calls retried later, and the router's calls stay
 // inside Dastra's 500/min budget as its shared limiter counts them.
+
+import { signDastraPayload } from "@dastra/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { CONNECTORS, createDsr, routerAdmin, sandboxControl, startRouterStack, waitFor } from "../routerHarness";
+import {
+  CONNECTORS,
+  createDsr,
+  recorded,
+  routerAdmin,
+  sandboxControl,
+  startRouterStack,
+  waitFor,
+} from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
 import {
   deliveryCounts,
   outcomeMessagesByDsr,
   routerDastraUsage,
+  routerLimiter,
+  sandboxToken,
   setDastraFaults,
   setWebhookDropRate,
   sleep,
@@ -127,5 +139,57 @@ describe("Dastra API faults while the router reconciles and reports", () => {
       expect(w.used).toBeGreaterThan(0);
       expect(w.used).toBeLessThanOrEqual(w.limit);
     }
+  });
+
+  // Last: it spends the whole shared budget. Connectors share it with the router (one limiter per API key), so
+  // when they have used it up the router must make no Dastra call at all, while deliveries go on.
+  it("with the shared budget spent, the router makes no Dastra call; deliveries still flow and the outcome waits", async () => {
+    const limiter = await routerLimiter(stack);
+    let taken = 0;
+    while ((await limiter.reserve()).ok && taken < 10_000) taken++;
+    expect(taken).toBeLessThanOrEqual(500);
+    const dastraUsed = async () => {
+      const res = await fetch(`${stack.url("sandbox")}/rate-limiting-state`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      return ((await res.json()) as { limits: { used: number }[] }).limits[0]?.used;
+    };
+    const token = await sandboxToken(stack);
+    const usedBefore = await dastraUsed();
+    expect(usedBefore).toEqual(expect.any(Number));
+
+    const reconciling = reconcile().catch(() => undefined); // blocks on the limiter; never awaited to the end
+    const now = new Date().toISOString();
+    const webhook = JSON.stringify({
+      webhookId: 1,
+      signatureUrl: null,
+      userId: 1,
+      eventType: "DataSubjectIdentityValidated",
+      eventName: "DataSubjectIdentityValidated",
+      data: { id: 1, title: "Seeded request", dateUpdate: now, identityValidated: true },
+      date: now,
+    });
+    const intake = await fetch(`${stack.url("router")}/webhooks/dastra`, {
+      method: "POST",
+      body: webhook,
+      headers: {
+        "content-type": "application/json",
+        "dastra-signature": await signDastraPayload(webhook, "sandbox-webhook-key"),
+      },
+    });
+    expect(intake.status).toBe(200);
+    for (const connector of ["crm", "cms"] as const) {
+      // the connectors ROUTES sends DataSubjectIdentityValidated to
+      await waitFor(`${connector} delivery while the budget is spent`, async () =>
+        (await recorded(stack, connector)).some(
+          (d) => d.eventType === "DataSubjectIdentityValidated" && d.dataId === "1",
+        ),
+      );
+    }
+    await sleep(2000);
+    expect(await dastraUsed()).toBe(usedBefore);
+    const { events } = await routerAdmin<{ events: { eventType: string; report: string }[] }>(stack, "/events?limit=5");
+    expect(events.find((e) => e.eventType === "DataSubjectIdentityValidated")?.report).toBe("pending");
+    void reconciling;
   });
 });

@@ -50,15 +50,35 @@ export async function deliveryCounts(
   return counts;
 }
 
-/** The router's shared Dastra budget as its rate limiter Durable Object counts it (every HTTP attempt, token calls too). */
+interface RouterLimiter {
+  reserve(cost?: number): Promise<{ ok: boolean; retryAfterMs: number }>;
+  usage(): Promise<{ limit: number; windowMs: number; used: number }[]>;
+}
+
+/** The router's shared Dastra rate limiter Durable Object for the sandbox key (every HTTP attempt, token calls too). */
+export async function routerLimiter(stack: LocalStack): Promise<RouterLimiter> {
+  const ns = await stack.mf.getDurableObjectNamespace("DASTRA_RATE_LIMITER", stack.workerName("router"));
+  return ns.get(ns.idFromName("sandbox-public")) as unknown as RouterLimiter;
+}
+
 export async function routerDastraUsage(
   stack: LocalStack,
 ): Promise<{ limit: number; windowMs: number; used: number }[]> {
-  const ns = await stack.mf.getDurableObjectNamespace("DASTRA_RATE_LIMITER", stack.workerName("router"));
-  const limiter = ns.get(ns.idFromName("sandbox-public")) as unknown as {
-    usage(): Promise<{ limit: number; windowMs: number; used: number }[]>;
-  };
-  return limiter.usage();
+  return (await routerLimiter(stack)).usage();
+}
+
+/** A bearer for the sandbox's Dastra API, for the uncounted /rate-limiting-state. */
+export async function sandboxToken(stack: LocalStack): Promise<string> {
+  const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from("sandbox-public:sandbox-private").toString("base64")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: "grant_type=client_credentials&scope=api1",
+  });
+  if (!res.ok) throw new Error(`sandbox token: ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }
 
 export async function setDastraFaults(stack: LocalStack, faults: Record<string, number> | null): Promise<void> {

@@ -19,8 +19,10 @@ interface Delivery {
   outcome: string;
   status: number | null;
 }
-const deliveries = async () => ((await sandboxControl(stack, "/dastra/deliveries")) as { deliveries: Delivery[] }).deliveries;
-const settled = async () => ((await sandboxControl(stack, "/dastra/webhooks/flush", "POST")) as { delivered: number }).delivered;
+const deliveries = async () =>
+  ((await sandboxControl(stack, "/dastra/deliveries")) as { deliveries: Delivery[] }).deliveries;
+const settled = async () =>
+  ((await sandboxControl(stack, "/dastra/webhooks/flush", "POST")) as { delivered: number }).delivered;
 
 describe("the router never gets Dastra's webhook blocked", () => {
   it("a burst of 40 changes with every connector misbehaving: all answered 200, nbErrors 0, not inError", async () => {
@@ -33,7 +35,8 @@ describe("the router never gets Dastra's webhook blocked", () => {
 
     const ids: number[] = [];
     for (let i = 0; i < 30; i++) ids.push((await createDsr(stack, `Burst ${i}`)).id);
-    for (const id of ids.slice(0, 10)) await client.tasks.create({ label: `Burst task ${id}`, objectType: "DataSubject", objectId: String(id) });
+    for (const id of ids.slice(0, 10))
+      await client.tasks.create({ label: `Burst task ${id}`, objectType: "DataSubject", objectId: String(id) });
     await settled();
     const toRouter = await waitFor("every burst webhook answered", async () => {
       const log = (await deliveries()).filter((d) => d.webhookId === routerHook?.id);
