@@ -192,7 +192,7 @@ export async function startDastraDouble(): Promise<DastraDouble> {
       const form = await new Request("http://double/", {
         method: "POST",
         headers: { "content-type": req.headers["content-type"] ?? "" },
-        body: rec.body,
+        body: new Uint8Array(rec.body),
       }).formData();
       const file: unknown = form.get("File");
       if (!(file instanceof Blob)) return problem(res, 400, "The File field is required.");
