@@ -277,6 +277,8 @@ export class EventLog extends DurableObject<Env> {
           );
         }
       }
+      // Between batches, let waiting appends in: a long backlog never holds intake for the whole run.
+      if (rows.length === INBOX_BATCH) await new Promise((resolve) => setTimeout(resolve, 0));
     }
     // No await since the empty SELECT: no append can have slipped in.
     this.inboxEmpty = true;

@@ -159,13 +159,14 @@ describe("intake inbox", () => {
 
   it("turns a burst into one event each, even with reads and the alarm processing at the same time", async () => {
     const before = await storedEventCount();
-    const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => postSigned(i % 2 ? dsrWebhook() : dsrWebhook("DataSubjectUpdate"))));
+    // More than one processing batch (100 rows), so runs yield to appends between batches.
+    const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => postSigned(i % 2 ? dsrWebhook() : dsrWebhook("DataSubjectUpdate"))));
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
     const ids = await Promise.all(answers.map(async (r) => (await r.json<{ id: string }>()).id));
     // Several processing triggers at once: each read drains the inbox first, the alarm too.
-    const reads = await Promise.all([admin("/events?limit=500"), admin("/quarantine"), admin("/connectors"), admin(`/events/${ids[39]}`)]);
+    const reads = await Promise.all([admin("/events?limit=500"), admin("/quarantine"), admin("/connectors"), admin(`/events/${ids[149]}`)]);
     expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    expect(await storedEventCount()).toBe(before + 40);
+    expect(await storedEventCount()).toBe(before + 150);
     expect(await inboxCount()).toBe(0);
     const listed = await (await admin("/events?limit=500")).json<{ events: { id: string; duplicates: number; deliveries: unknown[] }[] }>();
     for (const id of ids) {
