@@ -1,10 +1,7 @@
 // Contract with Dastra's published OpenAPI file: every request the client can make (recorded against the
 // double while calling every client method) exists as method + path, sends only declared query parameters
 // and a body its request schema accepts; every field the client's zod schemas read exists in the DTO.
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import Ajv from "ajv";
+import type Ajv from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Actor,
@@ -20,49 +17,17 @@ import {
   type WebHookUrl,
   webHookUrlSchema,
 } from "../src/index";
+import {
+  createOpenApiAjv,
+  findTemplate,
+  loadOpenApi,
+  type JsonSchema,
+  type OpenApiDocument,
+  toJsonSchema,
+} from "./openapiDocument";
 import { type DastraDouble, DOUBLE_CREDENTIALS, type RecordedRequest, startDastraDouble } from "./dastraDouble";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const sharedDir = process.env.SHARED_DIR ?? path.resolve(repoRoot, "../shared");
-const openapiPath = path.join(sharedDir, "dastra/openapi.json");
-const haveOpenApi = existsSync(openapiPath);
-if (!haveOpenApi) console.warn(`dastraContract: ${openapiPath} not found (set SHARED_DIR); contract tests skipped`);
-
-type Schema = Record<string, unknown>;
-interface Operation {
-  parameters?: { name: string; in: string }[];
-  requestBody?: { content: Record<string, { schema: Schema }> };
-}
-interface OpenApi {
-  paths: Record<string, Record<string, Operation>>;
-  components: { schemas: Record<string, Schema> };
-}
-
-/** OpenAPI 3.0 -> JSON Schema: `nullable` becomes a null type (or a null alternative), refs point into the added document. */
-function toJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (!node || typeof node !== "object") return node;
-  const out: Schema = {};
-  for (const [k, v] of Object.entries(node as Schema)) {
-    if (k === "nullable" || k === "example") continue;
-    out[k] = k === "$ref" && typeof v === "string" ? v.replace(/^#/, "openapi.json#") : toJsonSchema(v);
-  }
-  if ((node as Schema).nullable !== true) return out;
-  if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
-  if (typeof out.type === "string" && !out.$ref) return { ...out, type: [out.type, "null"] };
-  return { anyOf: [out, { type: "null" }] };
-}
-
-/** The OpenAPI template matching a concrete path: literal segments must match, {param} takes any one segment. */
-function findTemplate(api: OpenApi, concrete: string): string | undefined {
-  const parts = concrete.split("/");
-  const candidates = Object.keys(api.paths).filter((template) => {
-    const t = template.split("/");
-    return t.length === parts.length && t.every((seg, i) => (seg.startsWith("{") ? parts[i] !== "" : seg === parts[i]));
-  });
-  // Prefer the most literal template (e.g. /DataSubjectRequests/workflow over /DataSubjectRequests/{id}).
-  return candidates.sort((a, b) => (b.match(/\{/g)?.length ?? 0) - (a.match(/\{/g)?.length ?? 0)).at(-1);
-}
+const api = loadOpenApi("dastraContract");
 
 /** Every function reachable on the client, as "resource.method". */
 function clientMethods(client: DastraClient): string[] {
@@ -74,27 +39,14 @@ function clientMethods(client: DastraClient): string[] {
   return names.sort();
 }
 
-describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () => {
-  let api: OpenApi;
+describe.skipIf(!api)("client contract with Dastra's OpenAPI file", () => {
+  const doc = api as OpenApiDocument;
   let ajv: Ajv;
   let double: DastraDouble;
   const requestsByMethod = new Map<string, RecordedRequest[]>();
 
   beforeAll(async () => {
-    api = JSON.parse(readFileSync(openapiPath, "utf8"));
-    ajv = new Ajv({ strict: false, allErrors: true });
-    ajv.addFormat("int32", {
-      type: "number",
-      validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
-    });
-    ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isInteger(n) });
-    ajv.addFormat("double", { type: "number", validate: () => true });
-    ajv.addFormat("float", { type: "number", validate: () => true });
-    ajv.addFormat("date-time", (s: string) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s));
-    ajv.addFormat("uuid", /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-    ajv.addFormat("binary", () => true);
-    ajv.addFormat("email", /^[^@\s]+@[^@\s]+$/);
-    ajv.addSchema(toJsonSchema({ components: api.components }) as Schema, "openapi.json");
+    ajv = createOpenApiAjv(doc);
 
     // Drive every client method once against the double, recording what each one sends.
     double = await startDastraDouble();
@@ -216,9 +168,9 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
   it("every method + path the client calls exists in the OpenAPI file, with declared query parameters only", () => {
     const seen = new Set<string>();
     for (const r of double.apiRequests()) {
-      const template = findTemplate(api, r.path);
+      const template = findTemplate(doc, r.path);
       expect(template, `${r.method} ${r.path} has no OpenAPI path`).toBeDefined();
-      const op = api.paths[template!]?.[r.method.toLowerCase()];
+      const op = doc.paths[template!]?.[r.method.toLowerCase()];
       expect(op, `${r.method} ${template} is not an OpenAPI operation`).toBeDefined();
       const declared = new Set((op?.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name));
       for (const key of new Set(r.query.keys()))
@@ -232,19 +184,19 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
   it("request bodies validate against the OpenAPI request schemas, with a declared content type", () => {
     let validated = 0;
     for (const r of double.apiRequests().filter((r) => r.body.length > 0)) {
-      const template = findTemplate(api, r.path)!;
-      const content = api.paths[template]?.[r.method.toLowerCase()]?.requestBody?.content ?? {};
+      const template = findTemplate(doc, r.path)!;
+      const content = doc.paths[template]?.[r.method.toLowerCase()]?.requestBody?.content ?? {};
       const contentType = String(r.headers["content-type"]).split(";")[0]!;
       const media = content[contentType];
       expect(media, `${r.method} ${template} does not accept ${contentType}`).toBeDefined();
       if (contentType === "multipart/form-data") {
-        const fields = Object.keys((media?.schema.properties as Schema) ?? {});
+        const fields = Object.keys((media?.schema.properties as JsonSchema) ?? {});
         expect(fields).toEqual(["File"]);
         expect(r.body.toString("latin1")).toMatch(/Content-Disposition: form-data; name="File"; filename="/);
         validated++;
         continue;
       }
-      const validate = ajv.compile(toJsonSchema(media!.schema) as Schema);
+      const validate = ajv.compile(toJsonSchema(media!.schema) as JsonSchema);
       const ok = validate(JSON.parse(r.body.toString("utf8")));
       expect(ok, `${r.method} ${template}: ${ajv.errorsText(validate.errors)}`).toBe(true);
       validated++;
@@ -266,7 +218,7 @@ describe.skipIf(!haveOpenApi)("client contract with Dastra's OpenAPI file", () =
     ["DataSubjectAttachmentDto", dataSubjectAttachmentSchema],
     ["WebHookUrlDto", webHookUrlSchema],
   ])("every field the client reads from %s exists in that DTO", (dto, schema) => {
-    const documented = Object.keys((api.components.schemas[dto]?.properties as Schema) ?? {});
+    const documented = Object.keys((doc.components.schemas[dto]?.properties as JsonSchema) ?? {});
     const read = Object.keys(schema.def.shape);
     expect(read.filter((f) => !documented.includes(f))).toEqual([]);
   });

@@ -1,65 +1,21 @@
 // Node-side contract test: the sandbox runs as built (wrangler deploy --dry-run) in Miniflare on a free
 // 127.0.0.1 port; the core Dastra client drives every endpoint it uses, and every answer the emulator gave
 // is validated against the response schema of Dastra's published OpenAPI file.
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { createDastraClient, type DastraClient } from "@dastra/core";
-import Ajv, { type ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalStack, REPO_ROOT, startStack } from "../../../../test/stack/localStack";
+import {
+  createOpenApiAjv,
+  findTemplate,
+  type JsonSchema,
+  loadOpenApi,
+  toJsonSchema,
+} from "../../../../packages/core/test/openapiDocument";
+import { type LocalStack, startStack } from "../../../../test/stack/localStack";
 
-type Schema = Record<string, unknown>;
-interface OpenApi {
-  paths: Record<
-    string,
-    Record<string, { responses?: Record<string, { content?: Record<string, { schema: Schema }> }> }>
-  >;
-}
-
-const openapiPath = path.join(process.env.SHARED_DIR ?? path.resolve(REPO_ROOT, "../shared"), "dastra/openapi.json");
-const haveOpenApi = existsSync(openapiPath);
-if (!haveOpenApi) console.warn(`dastraOpenApi: ${openapiPath} not found (set SHARED_DIR); OpenAPI checks skipped`);
-const openapi: OpenApi = haveOpenApi ? JSON.parse(readFileSync(openapiPath, "utf8")) : { paths: {} };
-
-/** OpenAPI 3.0 to JSON Schema: `nullable` becomes a null alternative; refs point into the added document. */
-function toJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (!node || typeof node !== "object") return node;
-  const out: Schema = {};
-  for (const [k, v] of Object.entries(node as Schema)) {
-    if (k === "nullable" || k === "example") continue;
-    out[k] = k === "$ref" && typeof v === "string" ? v.replace(/^#/, "openapi#") : toJsonSchema(v);
-  }
-  if ((node as Schema).nullable !== true) return out;
-  if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
-  return { anyOf: [out, { type: "null" }] };
-}
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-const int = (bits: number) => (n: number) => Number.isInteger(n) && Math.abs(n) < 2 ** (bits - 1);
-ajv.addFormat("int32", { type: "number", validate: int(32) });
-ajv.addFormat("int64", { type: "number", validate: int(64) });
-ajv.addFormat("double", { type: "number", validate: () => true });
-ajv.addFormat("float", { type: "number", validate: () => true });
-ajv.addFormat("date-time", /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-ajv.addFormat("uuid", /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
-ajv.addFormat("binary", () => true);
-ajv.addSchema(toJsonSchema(openapi) as Schema, "openapi");
-
-/** The template of a concrete path; literal segments beat {params} (…/DataSubjectRequests/workflow over …/{id}). */
-function templateOf(concrete: string, method: string): string | undefined {
-  const parts = concrete.split("/");
-  const matches = Object.keys(openapi.paths).filter((t) => {
-    const tp = t.split("/");
-    return (
-      tp.length === parts.length &&
-      openapi.paths[t]?.[method] &&
-      tp.every((s, i) => s.startsWith("{") || s === parts[i])
-    );
-  });
-  const literals = (t: string) => t.split("/").filter((s) => !s.startsWith("{")).length;
-  return matches.sort((a, b) => literals(b) - literals(a))[0];
-}
+const api = loadOpenApi("dastraOpenApi");
+const openapi = api ?? { paths: {}, components: { schemas: {} } };
+const ajv = createOpenApiAjv(openapi);
 
 const validators = new Map<string, ValidateFunction | null>();
 function validatorFor(template: string, method: string): ValidateFunction | null {
@@ -67,7 +23,7 @@ function validatorFor(template: string, method: string): ValidateFunction | null
   if (!validators.has(key)) {
     const content = openapi.paths[template]?.[method]?.responses?.["200"]?.content;
     const schema = content?.["application/json"]?.schema ?? content?.["text/plain"]?.schema;
-    validators.set(key, schema ? ajv.compile(toJsonSchema(schema) as Schema) : null);
+    validators.set(key, schema ? ajv.compile(toJsonSchema(schema) as JsonSchema) : null);
   }
   return validators.get(key) ?? null;
 }
@@ -80,7 +36,7 @@ interface Exchange {
   contentType: string;
 }
 
-describe.skipIf(!haveOpenApi)("Dastra emulator against Dastra's OpenAPI file (core client as the caller)", () => {
+describe.skipIf(!api)("Dastra emulator against Dastra's OpenAPI file (core client as the caller)", () => {
   let stack: LocalStack;
   let client: DastraClient;
   const exchanges: Exchange[] = [];
@@ -172,7 +128,7 @@ describe.skipIf(!haveOpenApi)("Dastra emulator against Dastra's OpenAPI file (co
     let validated = 0;
     for (const x of exchanges) {
       if (x.status !== 200) problems.push(`${x.method} ${x.path}: HTTP ${x.status} ${x.body}`);
-      const template = templateOf(x.path, x.method);
+      const template = findTemplate(openapi, x.path, x.method);
       if (x.path === "/connect/token" || x.path === "/rate-limiting-state") continue;
       if (!template) {
         problems.push(`${x.method} ${x.path}: not in the OpenAPI file`);
