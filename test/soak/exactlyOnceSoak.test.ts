@@ -34,8 +34,7 @@ beforeAll(async () => {
   stack = await startRouterStack({
     // Outcome messages (one Dastra call per DSR, metered at 500/min) are proven by the fault suites; here they
     // would make the router's Dastra budget, not delivery, the thing measured.
-    // RETRY_SCHEDULE_SCALE restated: routerHarness replaces the whole router var set when one is given (reported).
-    vars: { router: { OUTCOME_REPORT_EVENTS: "[]", RETRY_SCHEDULE_SCALE: "0.001" } },
+    vars: { router: { OUTCOME_REPORT_EVENTS: "[]" } },
   });
   // The test's own 1,000 creations share the one sandbox API key: a 2 s rate window instead of 60 s.
   await sandboxControl(stack, "/dastra/settings", "PUT", { rateWindowScale: 30 });
