@@ -11,7 +11,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { CONNECTORS, createDsr, routerAdmin, setConnector, startRouterStack, waitFor } from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
-import { deliveryCounts, outcomeMessagesByDsr, sleep } from "./stackProbes";
+import { deliveryCounts, outcomeMessagesByDsr, sandboxToken, sleep } from "./stackProbes";
 
 const persistDir = vi.hoisted(() => ({ path: "" }));
 vi.mock("miniflare", async (importOriginal) => {
@@ -95,5 +95,32 @@ describe("router restart with a connector down", () => {
     }
     const messages = await outcomeMessagesByDsr(live);
     expect(dsrIds.map((id) => messages.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
+
+    // The restarted router listens on a new port: the operator points Dastra's webhook at it (PUT keeps its key),
+    // and new changes flow again, while nothing from before the restart is delivered a second time.
+    const token = await sandboxToken(live);
+    const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+    const hooks = (await (await fetch(`${live.url("sandbox")}/v1/WebHookUrls`, { headers: auth })).json()) as {
+      id: number;
+      url: string;
+    }[];
+    const hook = hooks.find((h) => h.url.endsWith("/webhooks/dastra"));
+    expect(hook).toBeDefined();
+    const put = await fetch(`${live.url("sandbox")}/v1/WebHookUrls/${hook?.id}`, {
+      method: "PUT",
+      headers: auth,
+      body: JSON.stringify({ ...hook, url: `${live.url("router")}/webhooks/dastra` }),
+    });
+    expect(put.status).toBe(200);
+    const fresh = (await createDsr(live, "After restart")).id;
+    await waitFor("delivery of a change made after the restart", async () => {
+      for (const connector of CONNECTORS)
+        if ((await deliveryCounts(live, connector, "DataSubjectCreation")).get(String(fresh)) !== 1) return false;
+      return true;
+    });
+    for (const connector of CONNECTORS) {
+      const counts = await deliveryCounts(live, connector, "DataSubjectCreation");
+      expect(dsrIds.map((id) => counts.get(String(id)) ?? 0)).toEqual(dsrIds.map(() => 1));
+    }
   });
 });
