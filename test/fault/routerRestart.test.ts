@@ -2,27 +2,17 @@
 // on-disk state: pending retries resume from the router's Durable Object (SQLite + alarm), the down
 // connector gets each event exactly once, the healthy ones get nothing twice, every DSR one outcome message.
 //
-// The launcher keeps Durable Objects in memory; this file runs the very same launcher with Miniflare's
-// on-disk persistence switched on (a subclass adding `durableObjectsPersist`), so stopping the stack is a
-// real process-level restart of workerd, not a simulated one.
+// The stack runs with on-disk persistence (`persistDir`), so stopping it is a real restart of workerd,
+// not a simulated one.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CONNECTORS, createDsr, routerAdmin, setConnector, startRouterStack, waitFor } from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
 import { deliveryCounts, outcomeMessagesByDsr, sandboxToken, sleep } from "./stackProbes";
 
-const persistDir = vi.hoisted(() => ({ path: "" }));
-vi.mock("miniflare", async (importOriginal) => {
-  const original = await importOriginal<typeof import("miniflare")>();
-  class PersistentMiniflare extends original.Miniflare {
-    constructor(options: ConstructorParameters<typeof original.Miniflare>[0]) {
-      super({ ...options, durableObjectsPersist: persistDir.path } as typeof options);
-    }
-  }
-  return { ...original, Miniflare: PersistentMiniflare };
-});
+const persistDir = mkdtempSync(path.join(tmpdir(), "router-restart-"));
 
 interface EventView {
   id: string;
@@ -33,13 +23,12 @@ interface EventView {
 let stack: LocalStack | undefined;
 afterAll(async () => {
   await stack?.dispose();
-  if (persistDir.path) rmSync(persistDir.path, { recursive: true, force: true });
+  rmSync(persistDir, { recursive: true, force: true });
 });
 
 describe("router restart with a connector down", () => {
   it("resumes pending retries from durable state: exactly once per connector, one outcome message per DSR", async () => {
-    persistDir.path = mkdtempSync(path.join(tmpdir(), "router-restart-"));
-    stack = await startRouterStack();
+    stack = await startRouterStack({ persistDir });
     await setConnector(stack, "crm", { outageForMs: 120_000 });
     const dsrIds: number[] = [];
     for (let i = 0; i < 5; i++) dsrIds.push((await createDsr(stack, `Restart ${i}`)).id);
@@ -62,7 +51,7 @@ describe("router restart with a connector down", () => {
 
     await stack.dispose(); // workerd stops; only the on-disk state remains
     stack = undefined;
-    stack = await startRouterStack({ seed: undefined }); // no reseed: the sandbox keeps its DSRs too
+    stack = await startRouterStack({ persistDir, seed: undefined }); // no reseed: the sandbox keeps its DSRs too
 
     // The router's log came back as it was.
     const { events: after } = await routerAdmin<{ events: EventView[] }>(

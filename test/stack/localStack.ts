@@ -46,6 +46,8 @@ export interface StackOptions {
   seed?: string;
   /** Print workers' console output (pnpm dev) instead of keeping it quiet (tests). */
   verbose?: boolean;
+  /** Keep Durable Object and KV state on disk here, so a stack started again on it resumes (restart tests). */
+  persistDir?: string;
 }
 
 export interface LocalStack {
@@ -219,6 +221,12 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
     host: "127.0.0.1",
     port: 0,
     log: new Log(options.verbose ? LogLevel.INFO : LogLevel.WARN),
+    ...(options.persistDir
+      ? {
+          durableObjectsPersist: path.join(options.persistDir, "do"),
+          kvPersist: path.join(options.persistDir, "kv"),
+        }
+      : {}),
     handleRuntimeStdio: options.verbose
       ? undefined
       : (stdout: Readable, stderr: Readable) => {
