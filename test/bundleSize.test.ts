@@ -15,8 +15,19 @@ function gzipSizeOfBuild(dir: string): number {
   const outdir = path.join(outRoot, path.basename(dir));
   execFileSync(
     process.execPath,
-    [path.join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--minify", "--outdir", outdir],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" } },
+    [
+      path.join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js"),
+      "deploy",
+      "--dry-run",
+      "--minify",
+      "--outdir",
+      outdir,
+    ],
+    {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
+    },
   );
   const modules = readdirSync(outdir).filter((f) => /\.(m?js|wasm)$/.test(f));
   expect(modules.length).toBeGreaterThan(0);
@@ -24,7 +35,9 @@ function gzipSizeOfBuild(dir: string): number {
 }
 
 describe("worker bundle budget", () => {
-  const workers = Object.entries(KNOWN_WORKERS).filter(([, w]) => existsSync(path.join(REPO_ROOT, w.dir, "wrangler.jsonc")));
+  const workers = Object.entries(KNOWN_WORKERS).filter(([, w]) =>
+    existsSync(path.join(REPO_ROOT, w.dir, "wrangler.jsonc")),
+  );
   it.each(workers)("%s is at most 64 KB gzip", (key, w) => {
     const size = gzipSizeOfBuild(path.join(REPO_ROOT, w.dir));
     console.log(`bundle ${key}: ${(size / 1024).toFixed(1)} KB gzip`);

@@ -39,19 +39,33 @@ export async function recorded(stack: LocalStack, connector: ConnectorName): Pro
 export async function setConnector(
   stack: LocalStack,
   connector: ConnectorName,
-  control: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number; delayMs?: number },
+  control: {
+    mode?: "ok" | "retry" | "fail";
+    outageForMs?: number;
+    outageUntil?: number;
+    retryAfterSeconds?: number;
+    delayMs?: number;
+  },
 ): Promise<void> {
   const res = await fetch(`${stack.url(connector)}/control`, { method: "PUT", body: JSON.stringify(control) });
   if (!res.ok) throw new Error(`control ${connector}: ${res.status}`);
 }
 
 export async function routerAdmin<T>(stack: LocalStack, path: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(`${stack.url("router")}/admin${path}`, { ...init, headers: { ...ADMIN_HEADERS, ...(init.headers ?? {}) } });
+  const res = await fetch(`${stack.url("router")}/admin${path}`, {
+    ...init,
+    headers: { ...ADMIN_HEADERS, ...(init.headers ?? {}) },
+  });
   if (!res.ok) throw new Error(`router admin ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
-export async function sandboxControl(stack: LocalStack, path: string, method = "GET", body?: unknown): Promise<unknown> {
+export async function sandboxControl(
+  stack: LocalStack,
+  path: string,
+  method = "GET",
+  body?: unknown,
+): Promise<unknown> {
   const res = await fetch(`${stack.url("sandbox")}/_sandbox${path}`, {
     method,
     ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
@@ -75,7 +89,11 @@ export async function createDsr(stack: LocalStack, title: string) {
   return sandboxDastra(stack).dataSubjectRequests.create({ title, areaId: 1, locale: "en", purposes: ["Access"] });
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

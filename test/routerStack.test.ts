@@ -1,7 +1,6 @@
 // The router across real workers: sandbox Dastra emits signed webhooks over real HTTP, the router fans out
 // over service bindings to the recording connector fixture (deployed as the three connectors).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalStack } from "./stack/localStack";
 import {
   CONNECTORS,
   createDsr,
@@ -13,6 +12,7 @@ import {
   startRouterStack,
   waitFor,
 } from "./routerHarness";
+import type { LocalStack } from "./stack/localStack";
 
 let stack: LocalStack;
 beforeAll(async () => {
@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 async function creationsOf(dsrId: number, connector: (typeof CONNECTORS)[number]) {
-  return (await recorded(stack, connector)).filter((d) => d.dataId === String(dsrId) && d.eventType === "DataSubjectCreation");
+  return (await recorded(stack, connector)).filter(
+    (d) => d.dataId === String(dsrId) && d.eventType === "DataSubjectCreation",
+  );
 }
 
 describe("router in the local stack", () => {
@@ -39,7 +41,9 @@ describe("router in the local stack", () => {
       });
       expect(delivery).toMatchObject({ source: "webhook", attempt: 1 });
     }
-    const deliveries = (await sandboxControl(stack, "/dastra/deliveries")) as { deliveries: { status: number | null }[] };
+    const deliveries = (await sandboxControl(stack, "/dastra/deliveries")) as {
+      deliveries: { status: number | null }[];
+    };
     expect(deliveries.deliveries.length).toBeGreaterThan(0);
     expect(deliveries.deliveries.every((d) => d.status === 200)).toBe(true);
   });
@@ -96,7 +100,11 @@ describe("router in the local stack", () => {
     await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { dropRate: 1 });
     const client = sandboxDastra(stack);
     const dsr = await createDsr(stack, "Dropped webhook");
-    const task = await client.tasks.create({ label: "Dropped task", objectType: "DataSubject", objectId: String(dsr.id) });
+    const task = await client.tasks.create({
+      label: "Dropped task",
+      objectType: "DataSubject",
+      objectId: String(dsr.id),
+    });
     await new Promise((r) => setTimeout(r, 300));
     for (const connector of CONNECTORS) expect(await creationsOf(dsr.id, connector)).toHaveLength(0);
 
@@ -114,12 +122,15 @@ describe("router in the local stack", () => {
       (await recorded(stack, "tasks")).find((d) => d.dataId === String(task.id) && d.eventType === "TaskCreation"),
     );
     expect(taskDelivery.source).toBe("reconciliation");
-    expect((await recorded(stack, "crm")).some((d) => d.dataId === String(task.id) && d.eventType.startsWith("Task"))).toBe(false);
+    expect(
+      (await recorded(stack, "crm")).some((d) => d.dataId === String(task.id) && d.eventType.startsWith("Task")),
+    ).toBe(false);
 
     // Running it again finds nothing new.
     await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { dropRate: 0 });
     await new Promise((r) => setTimeout(r, 300));
-    const creations = async () => (await recorded(stack, "cms")).filter((d) => d.eventType === "DataSubjectCreation").length;
+    const creations = async () =>
+      (await recorded(stack, "cms")).filter((d) => d.eventType === "DataSubjectCreation").length;
     const before = await creations();
     await routerAdmin(stack, "/reconcile", { method: "POST" });
     await new Promise((r) => setTimeout(r, 300));
@@ -128,10 +139,9 @@ describe("router in the local stack", () => {
   });
 
   it("replays an event from the operator API", async () => {
-    const { events } = await routerAdmin<{ events: { id: string; eventType: string; deliveries: { connector: string }[] }[] }>(
-      stack,
-      "/events?state=done&limit=100",
-    );
+    const { events } = await routerAdmin<{
+      events: { id: string; eventType: string; deliveries: { connector: string }[] }[];
+    }>(stack, "/events?state=done&limit=100");
     const crmCreations = await creationsOf(firstDsr, "crm");
     const eventId = crmCreations[0]?.eventId;
     expect(events.some((e) => e.id === eventId)).toBe(true);
@@ -150,7 +160,10 @@ describe("router in the local stack", () => {
 async function tokenOf(_client: unknown): Promise<string> {
   const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
     method: "POST",
-    headers: { authorization: `Basic ${btoa("sandbox-public:sandbox-private")}`, "content-type": "application/x-www-form-urlencoded" },
+    headers: {
+      authorization: `Basic ${btoa("sandbox-public:sandbox-private")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
     body: "grant_type=client_credentials&scope=api1",
   });
   return ((await res.json()) as { access_token: string }).access_token;

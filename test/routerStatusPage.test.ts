@@ -9,8 +9,10 @@ import type { LocalStack } from "./stack/localStack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH); required when CI is set`);
-if (!hasChromium) console.warn(`status page browser test skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH to run it)`);
+if (!hasChromium && process.env.CI)
+  throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH); required when CI is set`);
+if (!hasChromium)
+  console.warn(`status page browser test skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH to run it)`);
 const artifacts = path.join(path.dirname(fileURLToPath(import.meta.url)), "artifacts");
 
 describe.skipIf(!hasChromium)("router status page in Chromium", () => {

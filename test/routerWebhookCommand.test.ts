@@ -35,7 +35,9 @@ describe("dastra:webhooks command", () => {
     const out = await command("register");
     expect(out).toMatch(/Registered #\d+ http:\/\/127\.0\.0\.1:8787\/webhooks\/dastra/);
     expect(out).toContain("wrangler secret put DASTRA_WEBHOOK_KEYS");
-    const hooks = (await sandboxDastra(stack).webHookUrls.list()).filter((w) => w.url === `${ROUTER_URL}/webhooks/dastra`);
+    const hooks = (await sandboxDastra(stack).webHookUrls.list()).filter(
+      (w) => w.url === `${ROUTER_URL}/webhooks/dastra`,
+    );
     expect(hooks).toHaveLength(1);
     expect([...(hooks[0]?.subscribedEvents ?? [])].sort()).toEqual(
       [
@@ -59,6 +61,8 @@ describe("dastra:webhooks command", () => {
     expect(listed).not.toContain(String(hooks[0]?.signatureKey));
 
     expect(await command("remove")).toContain(`Removed #${hooks[0]?.id}`);
-    expect((await sandboxDastra(stack).webHookUrls.list()).some((w) => w.url === `${ROUTER_URL}/webhooks/dastra`)).toBe(false);
+    expect((await sandboxDastra(stack).webHookUrls.list()).some((w) => w.url === `${ROUTER_URL}/webhooks/dastra`)).toBe(
+      false,
+    );
   });
 });

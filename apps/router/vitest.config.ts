@@ -12,7 +12,11 @@ const fixtureDir = path.join(repoRoot, "test/fixtures/recordingConnector");
 execFileSync(
   process.execPath,
   [path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"],
-  { cwd: fixtureDir, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" } },
+  {
+    cwd: fixtureDir,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
+  },
 );
 
 const connector = (name: string) => ({
@@ -40,7 +44,11 @@ export default defineConfig({
           // No Dastra here: outcome reports are covered by the cross-worker suite against the sandbox.
           OUTCOME_REPORT_EVENTS: "[]",
         },
-        workers: [connector("dastra-connector-crm"), connector("dastra-connector-cms"), connector("dastra-connector-tasks")],
+        workers: [
+          connector("dastra-connector-crm"),
+          connector("dastra-connector-cms"),
+          connector("dastra-connector-tasks"),
+        ],
       },
     }),
   ],

@@ -37,7 +37,11 @@ async function signedBodies(count: number, firstId: number): Promise<Signed[]> {
 }
 
 /** Sends every body with at most `concurrency` in flight; returns each request's latency in ms. */
-async function load(url: string, bodies: Signed[], concurrency: number): Promise<{ latencies: number[]; wallMs: number; errors: number }> {
+async function load(
+  url: string,
+  bodies: Signed[],
+  concurrency: number,
+): Promise<{ latencies: number[]; wallMs: number; errors: number }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -109,7 +113,11 @@ async function main() {
   const stack = await startStack({
     workers: ["router"],
     extraWorkers: [
-      ...CONNECTORS.map((name) => ({ name, dir: "test/fixtures/recordingConnector", scriptName: `dastra-connector-${name}` })),
+      ...CONNECTORS.map((name) => ({
+        name,
+        dir: "test/fixtures/recordingConnector",
+        scriptName: `dastra-connector-${name}`,
+      })),
       { name: "bare", dir: "test/bench/bareWorker" },
     ],
     // No Dastra in this run: outcome reports off, so only intake and fan-out are measured.
@@ -143,7 +151,9 @@ async function main() {
         fanoutMs,
         eventsPerSecond: REQUESTS / (fanoutMs / 1000),
       });
-      console.log(`round ${round + 1}: bare p99 ${ms(b.p99)} ms, router p99 ${ms(r.p99)} ms, fan-out ${ms(fanoutMs)} ms`);
+      console.log(
+        `round ${round + 1}: bare p99 ${ms(b.p99)} ms, router p99 ${ms(r.p99)} ms, fan-out ${ms(fanoutMs)} ms`,
+      );
     }
     await new Promise((r) => setTimeout(r, 1000)); // a late duplicate would show up here
     const totals = await counts(stack, 1_000_000, 1_000_000 * (ROUNDS + 1));

@@ -28,7 +28,8 @@ function neededEventTypes(): NotificationChannel[] {
   return wanted === "*" ? [...NOTIFICATION_CHANNELS] : NOTIFICATION_CHANNELS.filter((c) => wanted.includes(c));
 }
 
-const sameEvents = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+const sameEvents = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && [...a].sort().join() === [...b].sort().join();
 
 function printSecretInstruction(key: string | null | undefined): void {
   if (!key) {
@@ -36,7 +37,9 @@ function printSecretInstruction(key: string | null | undefined): void {
     return;
   }
   // Printed once, to this terminal only: it is the secret that authenticates Dastra to the router.
-  console.log("\nStore the signature key in the router (newest first; keep the previous key after a comma until old deliveries stop):");
+  console.log(
+    "\nStore the signature key in the router (newest first; keep the previous key after a comma until old deliveries stop):",
+  );
   console.log(`  cd apps/router && npx wrangler secret put DASTRA_WEBHOOK_KEYS`);
   console.log(`  value: ${key}`);
 }
@@ -50,7 +53,9 @@ async function main(command: string | undefined): Promise<number> {
       if (hooks.length === 0) console.log(`No webhook in workspace ${settings.workspaceId}.`);
       for (const w of hooks) {
         const flag = w.url === webhookUrl ? " (this router)" : "";
-        console.log(`#${w.id} ${w.url}${flag}: ${w.subscribedEvents?.length ?? 0} events, errors ${w.nbErrors ?? 0}${w.inError ? ", BLOCKED" : ""}`);
+        console.log(
+          `#${w.id} ${w.url}${flag}: ${w.subscribedEvents?.length ?? 0} events, errors ${w.nbErrors ?? 0}${w.inError ? ", BLOCKED" : ""}`,
+        );
         console.log(`    ${(w.subscribedEvents ?? []).join(", ")}`);
       }
       return 0;
@@ -60,21 +65,32 @@ async function main(command: string | undefined): Promise<number> {
       const existing = await mine();
       const current = existing.find((w) => sameEvents(w.subscribedEvents ?? [], events) && !w.inError);
       if (current) {
-        console.log(`Already registered: #${current.id} ${webhookUrl} with the ${events.length} event types ROUTES needs.`);
+        console.log(
+          `Already registered: #${current.id} ${webhookUrl} with the ${events.length} event types ROUTES needs.`,
+        );
         return 0;
       }
-      const created = await client.webHookUrls.create({ url: webhookUrl, workSpaceId: settings.workspaceId, subscribedEvents: events });
+      const created = await client.webHookUrls.create({
+        url: webhookUrl,
+        workSpaceId: settings.workspaceId,
+        subscribedEvents: events,
+      });
       // An outdated or blocked registration for the same URL would deliver twice or not at all: replaced.
       for (const w of existing) await client.webHookUrls.delete(w.id);
       console.log(`Registered #${created.id} ${webhookUrl} for ${events.length} event types: ${events.join(", ")}`);
-      if (existing.length > 0) console.log(`Removed the previous registration(s): ${existing.map((w) => `#${w.id}`).join(", ")}`);
+      if (existing.length > 0)
+        console.log(`Removed the previous registration(s): ${existing.map((w) => `#${w.id}`).join(", ")}`);
       printSecretInstruction(created.signatureKey);
       return 0;
     }
     case "remove": {
       const existing = await mine();
       for (const w of existing) await client.webHookUrls.delete(w.id);
-      console.log(existing.length ? `Removed ${existing.map((w) => `#${w.id}`).join(", ")} (${webhookUrl}).` : `No webhook for ${webhookUrl}.`);
+      console.log(
+        existing.length
+          ? `Removed ${existing.map((w) => `#${w.id}`).join(", ")} (${webhookUrl}).`
+          : `No webhook for ${webhookUrl}.`,
+      );
       return 0;
     }
     default:

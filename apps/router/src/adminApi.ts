@@ -25,7 +25,9 @@ export const adminApi = new Hono<{ Bindings: Env }>()
         label: r.label,
         binding: r.binding,
         events: r.events,
-        deliveries: Object.fromEntries(counts.filter((n) => n.connector === r.connector).map((n) => [n.state, n.count])),
+        deliveries: Object.fromEntries(
+          counts.filter((n) => n.connector === r.connector).map((n) => [n.state, n.count]),
+        ),
       })),
     });
   })

@@ -1,6 +1,7 @@
 // Operator authentication: one shared token (secret ADMIN_TOKEN), as a bearer for /admin or an HttpOnly cookie for /status.
-import { getCookie } from "hono/cookie";
+
 import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import type { Env } from "./env";
 import { jsonError } from "./jsonError";
 
@@ -34,6 +35,7 @@ export const requireAdminBearer: MiddlewareHandler<{ Bindings: Env }> = async (c
 /** The status page accepts the cookie set by its login form, or the bearer (for scripts). */
 export async function hasStatusSession(c: Context<{ Bindings: Env }>): Promise<boolean> {
   return (
-    (await isAdminToken(getCookie(c, ADMIN_COOKIE), c.env.ADMIN_TOKEN)) || (await isAdminToken(bearerOf(c), c.env.ADMIN_TOKEN))
+    (await isAdminToken(getCookie(c, ADMIN_COOKIE), c.env.ADMIN_TOKEN)) ||
+    (await isAdminToken(bearerOf(c), c.env.ADMIN_TOKEN))
   );
 }

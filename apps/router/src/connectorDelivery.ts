@@ -22,7 +22,10 @@ export async function deliverToConnector(
     if (isConnectorOutcome(answer)) return answer;
     return { status: "retry", reason: "connector answered something that is not a ConnectorOutcome" };
   } catch (error) {
-    return { status: "retry", reason: `connector call failed: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      status: "retry",
+      reason: `connector call failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   } finally {
     clearTimeout(timer);
   }

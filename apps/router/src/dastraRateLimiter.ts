@@ -1,7 +1,8 @@
 // One instance per Dastra API key (idFromName(publicKey)): every worker calling Dastra with that key shares
 // the 500/min + 10,000/10 min budget through it. The router binds it directly; connectors bind it by script_name.
-import { DualWindowBudget } from "@dastra/core/dualWindowBudget";
+
 import { DurableObject } from "cloudflare:workers";
+import { DualWindowBudget } from "@dastra/core/dualWindowBudget";
 import type { Env } from "./env";
 
 const STATE_KEY = "budget";

@@ -2,15 +2,16 @@
 // reconciliation cursor, in one SQLite Durable Object per workspace. Intake only appends the raw signed body to the
 // inbox; the alarm turns inbox rows into events, deliveries, duplicates or quarantine entries, then delivers, so a crash
 // or eviction anywhere between storing and delivering resumes on the next alarm.
+
+import { DurableObject } from "cloudflare:workers";
 import type { ConnectorEvent, DastraWebhookEvent, EventSource } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
-import { DurableObject } from "cloudflare:workers";
 import { deliverToConnector } from "./connectorDelivery";
 import { type DastraObjectRef, dastraObjectRef } from "./dastraObjectRef";
 import type { ConnectorBinding, Env } from "./env";
 import { postOutcomeReport, shouldReportOutcome } from "./outcomeReport";
 import { parseStoredWebhook, type StoredWebhook } from "./parseStoredWebhook";
-import { MAX_ATTEMPTS, nextRetryDelayMs, retryScale } from "./retrySchedule";
+import { nextRetryDelayMs, retryScale } from "./retrySchedule";
 import { type Route, routesFor, routesFrom } from "./routingTable";
 
 export const DELIVERY_STATES = ["pending", "retrying", "done", "failed", "dead"] as const;
@@ -179,7 +180,8 @@ export class EventLog extends DurableObject<Env> {
     `);
     // Logs created before the inbox have no receipt id on quarantine entries.
     const quarantineColumns = this.sql.exec<{ name: string }>("PRAGMA table_info(quarantine)").toArray();
-    if (!quarantineColumns.some((c) => c.name === "receipt_id")) this.sql.exec("ALTER TABLE quarantine ADD COLUMN receipt_id TEXT");
+    if (!quarantineColumns.some((c) => c.name === "receipt_id"))
+      this.sql.exec("ALTER TABLE quarantine ADD COLUMN receipt_id TEXT");
   }
 
   private get routes(): Route[] {
@@ -214,8 +216,14 @@ export class EventLog extends DurableObject<Env> {
   }
 
   /** Inserts the event and its deliveries, unless its dedupe key is already stored. Call inside a transaction. */
-  private storeEvent(id: string, receivedAt: number, input: IngestInput): { id: string; duplicate: boolean; routed: boolean } {
-    const existing = this.sql.exec<{ seq: number; id: string }>("SELECT seq, id FROM events WHERE dedupe_key = ?", input.dedupeKey).toArray()[0];
+  private storeEvent(
+    id: string,
+    receivedAt: number,
+    input: IngestInput,
+  ): { id: string; duplicate: boolean; routed: boolean } {
+    const existing = this.sql
+      .exec<{ seq: number; id: string }>("SELECT seq, id FROM events WHERE dedupe_key = ?", input.dedupeKey)
+      .toArray()[0];
     if (existing) return { id: existing.id, duplicate: true, routed: false };
     const routed = routesFor(this.routes, input.webhook.eventType);
     const report = routed.length > 0 && shouldReportOutcome(this.env, input.webhook) ? "pending" : "none";
@@ -301,7 +309,11 @@ export class EventLog extends DurableObject<Env> {
       this.log.warn("signed webhook quarantined", { quarantineId, error: parsed.error });
       return false;
     }
-    const stored = this.storeEvent(row.id, row.received_at, { dedupeKey: parsed.dedupeKey, source: "webhook", webhook: parsed.webhook });
+    const stored = this.storeEvent(row.id, row.received_at, {
+      dedupeKey: parsed.dedupeKey,
+      source: "webhook",
+      webhook: parsed.webhook,
+    });
     if (stored.duplicate) {
       this.sql.exec(
         "INSERT INTO duplicates (id, event_seq, received_at) SELECT ?, seq, ? FROM events WHERE id = ?",
@@ -335,7 +347,13 @@ export class EventLog extends DurableObject<Env> {
         Math.min(Math.max(limit, 1), 500),
       )
       .toArray()
-      .map((r) => ({ id: r.id, receiptId: r.receipt_id, receivedAt: iso(r.received_at), error: r.error, body: r.body }));
+      .map((r) => ({
+        id: r.id,
+        receiptId: r.receipt_id,
+        receivedAt: iso(r.received_at),
+        error: r.error,
+        body: r.body,
+      }));
   }
 
   async quarantineCount(): Promise<number> {
@@ -365,7 +383,10 @@ export class EventLog extends DurableObject<Env> {
     }
     params.push(limit);
     const rows = this.sql
-      .exec<EventRow>(`SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`, ...params)
+      .exec<EventRow>(
+        `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`,
+        ...params,
+      )
       .toArray();
     return rows.map((row) => this.view(row));
   }
@@ -443,7 +464,11 @@ export class EventLog extends DurableObject<Env> {
   }
 
   setMeta(key: string, value: string): void {
-    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    );
   }
 
   override async alarm(): Promise<void> {
@@ -469,7 +494,10 @@ export class EventLog extends DurableObject<Env> {
       this.inAlarm = false;
     }
     const connectors = this.sql
-      .exec<{ connector: string }>("SELECT DISTINCT connector FROM deliveries WHERE next_at IS NOT NULL AND next_at <= ?", now)
+      .exec<{ connector: string }>(
+        "SELECT DISTINCT connector FROM deliveries WHERE next_at IS NOT NULL AND next_at <= ?",
+        now,
+      )
       .toArray()
       .map((r) => r.connector)
       .filter((connector) => !this.busyLanes.has(connector));
@@ -591,7 +619,11 @@ export class EventLog extends DurableObject<Env> {
       );
       const result = await postOutcomeReport(this.env, row.id, JSON.parse(row.webhook) as DastraWebhookEvent, lines);
       if (result.ok) {
-        this.sql.exec("UPDATE events SET report = ?, report_next_at = NULL WHERE seq = ?", result.skipped ? "none" : "sent", row.seq);
+        this.sql.exec(
+          "UPDATE events SET report = ?, report_next_at = NULL WHERE seq = ?",
+          result.skipped ? "none" : "sent",
+          row.seq,
+        );
       } else {
         const attempts = row.report_attempts + 1;
         const delay = nextRetryDelayMs(attempts, retryScale(this.env.RETRY_SCHEDULE_SCALE));

@@ -1,8 +1,8 @@
 // Once every routed connector is final for a DSR event, one message on the DSR tells the privacy team what each tool did.
 import { type DastraWebhookEvent, dsrFromEvent } from "@dastra/core";
 import type { Env } from "./env";
-import { readJsonVar } from "./jsonVar";
 import type { DeliveryState } from "./eventLog";
+import { readJsonVar } from "./jsonVar";
 import { dastraClientFor } from "./routerDastraClient";
 
 export interface OutcomeLine {

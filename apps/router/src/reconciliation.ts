@@ -41,7 +41,8 @@ export function syntheticEvent(eventType: NotificationChannel, item: Changed): D
 
 export async function reconcileNow(env: Env): Promise<ReconcileResult> {
   const client = dastraClientFor(env);
-  if (!client) return { ok: false, scanned: 0, ingested: 0, error: "DASTRA_PUBLIC_KEY / DASTRA_PRIVATE_KEY are not configured" };
+  if (!client)
+    return { ok: false, scanned: 0, ingested: 0, error: "DASTRA_PUBLIC_KEY / DASTRA_PRIVATE_KEY are not configured" };
   const eventLog = eventLogStub(env);
   const startedAt = Date.now();
   const cursor = Date.parse((await eventLog.getMeta(CURSOR_KEY)) ?? "") || startedAt - FIRST_LOOKBACK_MS;
@@ -56,11 +57,20 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
   let ingested = 0;
   // A version of an object already received under any event type is skipped; an object never seen at all
   // is fed as its creation (connectors must learn it exists), a newer version of a known one as an update.
-  const feed = async (kind: "DataSubjectRequest" | "Task", item: Changed, created: NotificationChannel, updated: NotificationChannel) => {
+  const feed = async (
+    kind: "DataSubjectRequest" | "Task",
+    item: Changed,
+    created: NotificationChannel,
+    updated: NotificationChannel,
+  ) => {
     scanned++;
     const seen = await eventLog.objectSeen({ object: `${kind}:${item.id}`, version: item.dateUpdate ?? null });
     if (seen.version) return;
-    const stored = await ingestWebhookEvent(env, syntheticEvent(seen.object ? updated : created, item), "reconciliation");
+    const stored = await ingestWebhookEvent(
+      env,
+      syntheticEvent(seen.object ? updated : created, item),
+      "reconciliation",
+    );
     if (!stored.duplicate) ingested++;
   };
   try {

@@ -54,7 +54,9 @@ const ReplayButton: FC<{ eventId: string; connector: string }> = ({ eventId, con
 );
 
 function deliveryRows(events: EventView[], states: DeliveryState[]) {
-  return events.flatMap((e) => e.deliveries.filter((d) => states.includes(d.state)).map((d) => ({ event: e, delivery: d })));
+  return events.flatMap((e) =>
+    e.deliveries.filter((d) => states.includes(d.state)).map((d) => ({ event: e, delivery: d })),
+  );
 }
 
 const Dashboard: FC<{
@@ -254,5 +256,8 @@ export const statusPage = new Hono<{ Bindings: Env }>()
     if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
     const connector = c.req.param("connector");
     const count = await eventLogStub(c.env).replayDeadLetters(connector);
-    return c.redirect(`/status?notice=${encodeURIComponent(`${count} dead letters of ${connector} queued again`)}`, 303);
+    return c.redirect(
+      `/status?notice=${encodeURIComponent(`${count} dead letters of ${connector} queued again`)}`,
+      303,
+    );
   });

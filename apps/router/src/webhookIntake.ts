@@ -15,7 +15,8 @@ export async function handleDastraWebhook(c: Context<{ Bindings: Env }>): Promis
   const signature = c.req.header(DASTRA_SIGNATURE_HEADER);
   if (!signature) return jsonError(c, 401, "unauthorized", "Dastra-Signature header is missing");
   const body = await readCappedBody(c.req.raw, MAX_WEBHOOK_BYTES);
-  if (body === "too_large") return jsonError(c, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
+  if (body === "too_large")
+    return jsonError(c, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
   const verified = await verifyDastraSignature(body, signature, parseSignatureKeys(c.env.DASTRA_WEBHOOK_KEYS));
   if (!verified.ok) {
     log.warn("webhook signature rejected", { reason: verified.reason });

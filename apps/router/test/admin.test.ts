@@ -21,7 +21,10 @@ describe("operator API auth", () => {
       expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
       expect(await res.json()).toMatchObject({ error: "unauthorized" });
     }
-    const replay = await SELF.fetch("https://router.test/admin/connectors/crm/replay-dead-letters", { method: "POST", headers });
+    const replay = await SELF.fetch("https://router.test/admin/connectors/crm/replay-dead-letters", {
+      method: "POST",
+      headers,
+    });
     expect(replay.status).toBe(401);
   });
 });
@@ -30,7 +33,9 @@ describe("operator API", () => {
   it("lists events newest first with their deliveries, and pages with before=", async () => {
     const a = await (await postSigned(dsrWebhook())).json<{ id: string }>();
     const b = await (await postSigned(dsrWebhook())).json<{ id: string }>();
-    const page = await (await admin("/events?limit=2")).json<{ events: { id: string; deliveries: { connector: string }[] }[] }>();
+    const page = await (await admin("/events?limit=2")).json<{
+      events: { id: string; deliveries: { connector: string }[] }[];
+    }>();
     expect(page.events.map((e) => e.id)).toEqual([b.id, a.id]);
     expect(page.events[0]?.deliveries.map((d) => d.connector)).toEqual(["cms", "crm", "tasks"]);
     const older = await (await admin(`/events?limit=1&before=${b.id}`)).json<{ events: { id: string }[] }>();
@@ -79,7 +84,10 @@ describe("status page", () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).toContain('action="/status/login"');
 
-    const wrong = await SELF.fetch("https://router.test/status/login", { method: "POST", body: new URLSearchParams({ token: "nope" }) });
+    const wrong = await SELF.fetch("https://router.test/status/login", {
+      method: "POST",
+      body: new URLSearchParams({ token: "nope" }),
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("set-cookie")).toBeNull();
 
@@ -96,11 +104,15 @@ describe("status page", () => {
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
     const html = await page.text();
-    for (const heading of ["Deliveries per connector", "Retry queue", "Dead letters", "Recent events"]) expect(html).toContain(heading);
+    for (const heading of ["Deliveries per connector", "Retry queue", "Dead letters", "Recent events"])
+      expect(html).toContain(heading);
   });
 
   it("refuses a replay form post without a session", async () => {
-    const res = await SELF.fetch("https://router.test/status/events/evt_x/replay", { method: "POST", body: new URLSearchParams() });
+    const res = await SELF.fetch("https://router.test/status/events/evt_x/replay", {
+      method: "POST",
+      body: new URLSearchParams(),
+    });
     expect(res.status).toBe(401);
   });
 });

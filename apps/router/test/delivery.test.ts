@@ -36,7 +36,10 @@ describe("delivery", () => {
     const stored = await runInDurableObject(stub, async (log, state) => {
       const result = await log.ingest({ dedupeKey, source: "webhook", webhook: parsed.event });
       const pending = state.storage.sql
-        .exec<{ n: number }>("SELECT COUNT(*) AS n FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.id = ? AND d.state = 'pending'", result.id)
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM deliveries d JOIN events e ON e.seq = d.event_seq WHERE e.id = ? AND d.state = 'pending'",
+          result.id,
+        )
         .one().n;
       return { id: result.id, pending, alarm: await state.storage.getAlarm() };
     });
@@ -62,7 +65,10 @@ describe("delivery", () => {
     const during = delivery(await eventView(id), "crm");
     expect(during.state).toBe("retrying");
     expect(during.lastError).toMatch(/simulated outage/);
-    await vi.waitFor(async () => expect(await deliveriesOf(connectors.crm, id)).toHaveLength(1), { timeout: 8000, interval: 100 });
+    await vi.waitFor(async () => expect(await deliveriesOf(connectors.crm, id)).toHaveLength(1), {
+      timeout: 8000,
+      interval: 100,
+    });
     const [received] = await deliveriesOf(connectors.crm, id);
     expect(received?.attempt).toBeGreaterThan(1);
     await vi.waitFor(async () => expect(delivery(await eventView(id), "crm").state).toBe("done"));
@@ -90,7 +96,9 @@ describe("delivery", () => {
       { timeout: 8000, interval: 100 },
     );
     await connectors.crm.control({ delayMs: 0 });
-    await vi.waitFor(async () => expect(delivery(await eventView(second), "crm").state).toBe("done"), { timeout: 5000 });
+    await vi.waitFor(async () => expect(delivery(await eventView(second), "crm").state).toBe("done"), {
+      timeout: 5000,
+    });
     expect(delivery(await eventView(first), "crm").attempts).toBe(1);
   });
 
@@ -137,7 +145,9 @@ describe("delivery", () => {
       );
     });
     await runDurableObjectAlarm(eventLogStub(env));
-    await vi.waitFor(async () => expect(delivery(await eventView(id), "cms")).toMatchObject({ state: "dead", attempts: MAX_ATTEMPTS }));
+    await vi.waitFor(async () =>
+      expect(delivery(await eventView(id), "cms")).toMatchObject({ state: "dead", attempts: MAX_ATTEMPTS }),
+    );
     const dead = await (await admin("/events?state=dead")).json<{ events: { id: string }[] }>();
     expect(dead.events.map((e) => e.id)).toContain(id);
   });

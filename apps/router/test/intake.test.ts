@@ -7,7 +7,10 @@ import { admin, dsrWebhook, postSigned, ROTATED_OUT_KEY } from "./webhookRequest
 /** Events stored after every answered webhook was processed (any admin read processes the inbox first). */
 async function storedEventCount(): Promise<number> {
   expect((await admin("/events?limit=1")).status).toBe(200);
-  return runInDurableObject(eventLogStub(env), (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n);
+  return runInDurableObject(
+    eventLogStub(env),
+    (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events").one().n,
+  );
 }
 
 describe("POST /webhooks/dastra", () => {
@@ -16,7 +19,11 @@ describe("POST /webhooks/dastra", () => {
     expect(res.status).toBe(200);
     const body = await res.json<{ received: boolean; id: string }>();
     expect(body).toEqual({ received: true, id: expect.stringMatching(/^evt_/) });
-    const event = await (await admin(`/events/${body.id}`)).json<{ eventType: string; source: string; deliveries: unknown[] }>();
+    const event = await (await admin(`/events/${body.id}`)).json<{
+      eventType: string;
+      source: string;
+      deliveries: unknown[];
+    }>();
     expect(event.eventType).toBe("DataSubjectCreation");
     expect(event.source).toBe("webhook");
     expect(event.deliveries).toHaveLength(3);
@@ -49,7 +56,10 @@ describe("POST /webhooks/dastra", () => {
 
   it("rejects an unsigned request with 401 JSON and stores nothing", async () => {
     const before = await storedEventCount();
-    const res = await SELF.fetch("https://router.test/webhooks/dastra", { method: "POST", body: JSON.stringify(dsrWebhook()) });
+    const res = await SELF.fetch("https://router.test/webhooks/dastra", {
+      method: "POST",
+      body: JSON.stringify(dsrWebhook()),
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: "unauthorized", message: expect.stringContaining("missing") });
     expect(await storedEventCount()).toBe(before);
@@ -87,11 +97,16 @@ describe("POST /webhooks/dastra", () => {
     const notJson = await postSigned("{not json");
     expect(notJson.status).toBe(200);
     const notJsonId = (await notJson.json<{ id: string }>()).id;
-    const list = await (await admin("/quarantine")).json<{ quarantine: { receiptId: string; error: string; body: string }[] }>();
+    const list = await (await admin("/quarantine")).json<{
+      quarantine: { receiptId: string; error: string; body: string }[];
+    }>();
     const entry = list.quarantine.find((q) => q.receiptId === id);
     expect(entry?.error).toMatch(/webhookId/);
     expect(entry?.body).toContain("DataSubjectCreation");
-    expect(list.quarantine.find((q) => q.receiptId === notJsonId)).toMatchObject({ error: "body is not JSON", body: "{not json" });
+    expect(list.quarantine.find((q) => q.receiptId === notJsonId)).toMatchObject({
+      error: "body is not JSON",
+      body: "{not json",
+    });
     expect((await admin(`/events/${id}`)).status).toBe(404);
     expect(await storedEventCount()).toBe(before);
   });
@@ -122,7 +137,8 @@ describe("POST /webhooks/dastra", () => {
     expect(await storedEventCount()).toBe(before + 1);
 
     await vi.waitFor(async () => {
-      for (const connector of Object.values(connectors)) expect(await deliveriesOf(connector, first.id)).toHaveLength(1);
+      for (const connector of Object.values(connectors))
+        expect(await deliveriesOf(connector, first.id)).toHaveLength(1);
     });
     // Give a wrongly repeated delivery the time to show up.
     await new Promise((r) => setTimeout(r, 200));
@@ -132,7 +148,10 @@ describe("POST /webhooks/dastra", () => {
 
 describe("intake inbox", () => {
   async function inboxCount(): Promise<number> {
-    return runInDurableObject(eventLogStub(env), (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox").one().n);
+    return runInDurableObject(
+      eventLogStub(env),
+      (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox").one().n,
+    );
   }
 
   it("keeps an answered webhook across a crash before processing, and the alarm processes it exactly once", async () => {
@@ -150,25 +169,36 @@ describe("intake inbox", () => {
     await abortAllDurableObjects();
     await runDurableObjectAlarm(eventLogStub(env));
     await vi.waitFor(async () => {
-      for (const connector of Object.values(connectors)) expect(await deliveriesOf(connector, appended.id)).toHaveLength(1);
+      for (const connector of Object.values(connectors))
+        expect(await deliveriesOf(connector, appended.id)).toHaveLength(1);
     });
     expect(await inboxCount()).toBe(0);
     await new Promise((r) => setTimeout(r, 200));
-    for (const connector of Object.values(connectors)) expect(await deliveriesOf(connector, appended.id)).toHaveLength(1);
+    for (const connector of Object.values(connectors))
+      expect(await deliveriesOf(connector, appended.id)).toHaveLength(1);
   });
 
   it("turns a burst into one event each, even with reads and the alarm processing at the same time", async () => {
     const before = await storedEventCount();
     // More than one processing batch (100 rows), so runs yield to appends between batches.
-    const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => postSigned(i % 2 ? dsrWebhook() : dsrWebhook("DataSubjectUpdate"))));
+    const answers = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => postSigned(i % 2 ? dsrWebhook() : dsrWebhook("DataSubjectUpdate"))),
+    );
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
     const ids = await Promise.all(answers.map(async (r) => (await r.json<{ id: string }>()).id));
     // Several processing triggers at once: each read drains the inbox first, the alarm too.
-    const reads = await Promise.all([admin("/events?limit=500"), admin("/quarantine"), admin("/connectors"), admin(`/events/${ids[149]}`)]);
+    const reads = await Promise.all([
+      admin("/events?limit=500"),
+      admin("/quarantine"),
+      admin("/connectors"),
+      admin(`/events/${ids[149]}`),
+    ]);
     expect(reads.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(await storedEventCount()).toBe(before + 150);
     expect(await inboxCount()).toBe(0);
-    const listed = await (await admin("/events?limit=500")).json<{ events: { id: string; duplicates: number; deliveries: unknown[] }[] }>();
+    const listed = await (await admin("/events?limit=500")).json<{
+      events: { id: string; duplicates: number; deliveries: unknown[] }[];
+    }>();
     for (const id of ids) {
       const event = listed.events.find((e) => e.id === id);
       expect(event).toMatchObject({ duplicates: 0 });

@@ -2,8 +2,17 @@ import { env } from "cloudflare:test";
 
 /** The fixture connector's RPC surface (test/fixtures/recordingConnector), reached through the router's own bindings. */
 export interface RecordingConnector {
-  recorded(): Promise<{ deliveries: { eventId: string; attempt: number; source: string; eventType: string }[]; calls: number }>;
-  control(c: { mode?: "ok" | "retry" | "fail"; outageForMs?: number; outageUntil?: number; retryAfterSeconds?: number; delayMs?: number }): Promise<unknown>;
+  recorded(): Promise<{
+    deliveries: { eventId: string; attempt: number; source: string; eventType: string }[];
+    calls: number;
+  }>;
+  control(c: {
+    mode?: "ok" | "retry" | "fail";
+    outageForMs?: number;
+    outageUntil?: number;
+    retryAfterSeconds?: number;
+    delayMs?: number;
+  }): Promise<unknown>;
 }
 
 export const connectors = {

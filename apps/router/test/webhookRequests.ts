@@ -1,6 +1,7 @@
 // Builds webhook bodies and signs them exactly as Dastra does (HMAC-SHA256 over the raw bytes, base64).
-import { signDastraPayload } from "@dastra/core";
+
 import { SELF } from "cloudflare:test";
+import { signDastraPayload } from "@dastra/core";
 
 export const SIGNING_KEY = "test-key-new";
 export const ROTATED_OUT_KEY = "test-key-old";
@@ -24,7 +25,11 @@ export function dsrWebhook(eventType = "DataSubjectCreation", overrides: Record<
   };
 }
 
-export async function postSigned(body: unknown, key = SIGNING_KEY, headers: Record<string, string> = {}): Promise<Response> {
+export async function postSigned(
+  body: unknown,
+  key = SIGNING_KEY,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const raw = typeof body === "string" ? body : JSON.stringify(body);
   return SELF.fetch("https://router.test/webhooks/dastra", {
     method: "POST",

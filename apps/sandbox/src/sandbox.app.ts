@@ -14,7 +14,9 @@ export const sandboxApp = new Hono<SandboxBindings>()
   .route("/graph", graphApp)
   .route("/", dastraApp);
 
-sandboxApp.notFound((c) => c.json({ error: "not_found", message: `No sandbox route for ${c.req.method} ${c.req.path}` }, 404));
+sandboxApp.notFound((c) =>
+  c.json({ error: "not_found", message: `No sandbox route for ${c.req.method} ${c.req.path}` }, 404),
+);
 sandboxApp.onError((err, c) => {
   console.error(JSON.stringify({ level: "error", msg: "sandbox handler failed", error: String(err) }));
   return c.json({ error: "internal_error", message: "sandbox handler failed" }, 500);

@@ -1,5 +1,5 @@
-import { type ConnectorDescription, type ConnectorEvent, type DastraConnector, notHandledOutcome } from "@dastra/core";
 import { WorkerEntrypoint } from "cloudflare:workers";
+import { type ConnectorDescription, type ConnectorEvent, type DastraConnector, notHandledOutcome } from "@dastra/core";
 import { Hono } from "hono";
 
 const description: ConnectorDescription = { name: "cms", label: "Documents (SharePoint/OneDrive)", events: [] };

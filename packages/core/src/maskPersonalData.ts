@@ -86,8 +86,8 @@ function walk(value: object, seen: WeakSet<object>, personal: (key: string) => b
   if (value instanceof Error) return { name: value.name, message: maskText(value.message) };
   if (value instanceof Date) return value.toISOString();
   const out: Record<string, unknown> = {};
+  // Keys too: a map keyed by email address must not leak it.
   for (const [k, v] of Object.entries(value))
-    // Keys too: a map keyed by email address must not leak it.
     out[maskText(k)] = personal(k) || isPersonalKey(k) ? maskWhole(v, seen) : maskAny(v, seen);
   return out;
 }

@@ -17,15 +17,15 @@ import {
   type WebHookUrl,
   webHookUrlSchema,
 } from "../src/index";
+import { type DastraDouble, DOUBLE_CREDENTIALS, type RecordedRequest, startDastraDouble } from "./dastraDouble";
 import {
   createOpenApiAjv,
   findTemplate,
-  loadOpenApi,
   type JsonSchema,
+  loadOpenApi,
   type OpenApiDocument,
   toJsonSchema,
 } from "./openapiDocument";
-import { type DastraDouble, DOUBLE_CREDENTIALS, type RecordedRequest, startDastraDouble } from "./dastraDouble";
 
 const api = loadOpenApi("dastraContract");
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { SINGLETON, type SandboxBindings } from "../env";
+import { type SandboxBindings, SINGLETON } from "../env";
 import type { EmulatedService, FaultSettings } from "./faultPlan";
 
 /**

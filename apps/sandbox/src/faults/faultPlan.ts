@@ -25,7 +25,9 @@ export class FaultPlan extends DurableObject<SandboxEnv> {
   }
 
   get(service: EmulatedService): FaultSettings | null {
-    const row = this.ctx.storage.sql.exec<{ settings: string }>("SELECT settings FROM faults WHERE service = ?", service).toArray()[0];
+    const row = this.ctx.storage.sql
+      .exec<{ settings: string }>("SELECT settings FROM faults WHERE service = ?", service)
+      .toArray()[0];
     return row ? (JSON.parse(row.settings) as FaultSettings) : null;
   }
 

@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import type { SandboxEnv } from "../env";
 import {
   countRequest,
   createRateWindowTable,
@@ -8,6 +7,7 @@ import {
   scaledWindowMs,
   setWindowScale,
 } from "../emulation/requestRateWindow";
+import type { SandboxEnv } from "../env";
 import { extractSearchText, mimeTypeOf } from "./documentText";
 import { defaultSeedFiles } from "./graphSeed";
 

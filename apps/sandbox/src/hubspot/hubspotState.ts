@@ -1,5 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import { signDastraPayload } from "@dastra/core/verifyDastraSignature";
+import {
+  countRequest,
+  createRateWindowTable,
+  type RateWindowVerdict,
+  resetRateWindows,
+  scaledWindowMs,
+  setWindowScale,
+} from "../emulation/requestRateWindow";
+import { WebhookOutbox } from "../emulation/webhookOutbox";
 import type { SandboxEnv } from "../env";
 import {
   associationLabel,
@@ -10,15 +19,6 @@ import {
   SUBSCRIPTION_DEFINITIONS,
 } from "./hubspotObjects";
 import { DEFAULT_SEED, DEFAULT_SUBSCRIBERS } from "./hubspotSeed";
-import {
-  countRequest,
-  createRateWindowTable,
-  type RateWindowVerdict,
-  resetRateWindows,
-  scaledWindowMs,
-  setWindowScale,
-} from "../emulation/requestRateWindow";
-import { WebhookOutbox } from "../emulation/webhookOutbox";
 
 export const HUBSPOT_APP_SECRET = "sandbox-hubspot-secret";
 export const HUBSPOT_PORTAL_ID = 62515;

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import type { SandboxEnv } from "../env";
 import { WebhookOutbox } from "../emulation/webhookOutbox";
+import type { SandboxEnv } from "../env";
 import type { JqlClause, JqlQuery } from "./jiraJql";
 import { ISSUE_TYPES, PROJECT, statusById, TRANSITIONS } from "./jiraWorkflow";
 
