@@ -1,5 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { type ConnectorDescription, type ConnectorEvent, type DastraConnector, notHandledOutcome } from "@dastra/core";
+import {
+  type ConnectorDescription,
+  type ConnectorEvent,
+  type DastraConnector,
+  notHandledOutcome,
+} from "@dastra/core/connectorContract";
 import { Hono } from "hono";
 
 const description: ConnectorDescription = { name: "cms", label: "Documents (SharePoint/OneDrive)", events: [] };
