@@ -11,7 +11,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = 200;
-const SIGNATURE_KEY = "sandbox-webhook-key";
+const SIGNATURE_KEY = "d457a000-5a4d-4b0c-8e75-000000000001";
 
 interface Signed {
   body: string;

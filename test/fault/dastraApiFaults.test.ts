@@ -174,7 +174,7 @@ describe("Dastra API faults while the router reconciles and reports", () => {
       body: webhook,
       headers: {
         "content-type": "application/json",
-        "dastra-signature": await signDastraPayload(webhook, "sandbox-webhook-key"),
+        "dastra-signature": await signDastraPayload(webhook, "d457a000-5a4d-4b0c-8e75-000000000001"),
       },
     });
     expect(intake.status).toBe(200);

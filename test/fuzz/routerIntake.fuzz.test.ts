@@ -9,7 +9,7 @@ import { routerAdmin, startRouterStack, waitFor } from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
 import { FUZZ_SEED } from "./fuzzSeed";
 
-const KEY = "sandbox-webhook-key"; // apps/router/.dev.vars.example, the key the sandbox signs with
+const KEY = "d457a000-5a4d-4b0c-8e75-000000000001"; // apps/router/.dev.vars.example, the key the sandbox signs with
 const LIMIT = 1024 * 1024;
 const runs = (numRuns: number) => ({ seed: FUZZ_SEED, numRuns });
 

@@ -21,7 +21,7 @@ describe("sandbox control API", () => {
     expect(state.webhooks).toEqual([
       expect.objectContaining({
         url: "http://127.0.0.1:8787/webhooks/dastra",
-        signatureKey: "sandbox-webhook-key",
+        signatureKey: "d457a000-5a4d-4b0c-8e75-000000000001",
         workSpaceId: 1,
         inError: false,
       }),

@@ -42,11 +42,9 @@ describe.skipIf(!api)("Dastra emulator against Dastra's OpenAPI file (core clien
   const exchanges: Exchange[] = [];
 
   beforeAll(async () => {
-    // wrangler.jsonc's "sandbox-webhook-key" is readable on purpose but not a uuid as WebHookUrlDto wants: use one here.
     stack = await startStack({
       workers: ["sandbox"],
       seed: "default",
-      vars: { sandbox: { ROUTER_WEBHOOK_SIGNATURE_KEY: "6f1c2b8e-3d4a-4f5b-9c6d-7e8f9a0b1c2d" } },
     });
     const base = stack.url("sandbox");
     client = createDastraClient({
