@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import * as z from "zod/mini";
 import { requireAdminBearer } from "./adminAuth";
 import { type Env, eventLogStub } from "./env";
-import { DELIVERY_STATES } from "./eventLog";
+import { DELIVERY_STATES } from "./eventLogSchema";
 import { jsonError } from "./jsonError";
 import { reconcileNow } from "./reconciliation";
 import { routesFrom } from "./routingTable";

@@ -1,7 +1,7 @@
 // Once every routed connector is final for a DSR event, one message on the DSR tells the privacy team what each tool did.
 import { type DastraWebhookEvent, dsrFromEvent } from "@dastra/core";
 import type { Env } from "./env";
-import type { DeliveryState } from "./eventLog";
+import type { DeliveryState } from "./eventLogSchema";
 import { readJsonVar } from "./jsonVar";
 import { dastraClientFor } from "./routerDastraClient";
 

@@ -6,10 +6,10 @@ import { deleteCookie, setCookie } from "hono/cookie";
 import type { FC } from "hono/jsx";
 import { ADMIN_COOKIE, hasStatusSession, isAdminToken } from "./adminAuth";
 import { type Env, eventLogStub } from "./env";
-import type { DeliveryState, EventView } from "./eventLog";
+import { DELIVERY_STATES, type DeliveryState } from "./eventLogSchema";
+import type { EventView } from "./eventLogViews";
 import { routesFrom } from "./routingTable";
 
-const STATES: DeliveryState[] = ["pending", "retrying", "done", "failed", "dead"];
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
 
 const style = `
@@ -83,7 +83,7 @@ const Dashboard: FC<{
       <thead>
         <tr>
           <th>Connector</th>
-          {STATES.map((s) => (
+          {DELIVERY_STATES.map((s) => (
             <th>{s}</th>
           ))}
           <th />
@@ -95,7 +95,7 @@ const Dashboard: FC<{
             <td>
               {label} <code>{name}</code>
             </td>
-            {STATES.map((s) => (
+            {DELIVERY_STATES.map((s) => (
               <td data-state={s}>{counts.find((n) => n.connector === name && n.state === s)?.count ?? 0}</td>
             ))}
             <td>

@@ -1,0 +1,44 @@
+// Operator replays: deliveries queued again from scratch, attempts reset, marked as source 'replay'.
+
+import type { Env } from "./env";
+import { routesFrom } from "./routingTable";
+
+/**
+ * Queues an event again for every connector it was routed to, or for one connector (routed or not).
+ * Null when no event has this id.
+ */
+export function replayEvent(sql: SqlStorage, env: Env, id: string, now: number, connector?: string): string[] | null {
+  const row = sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", id).toArray()[0];
+  if (!row) return null;
+  let connectors = sql
+    .exec<{ connector: string }>("SELECT connector FROM deliveries WHERE event_seq = ?", row.seq)
+    .toArray()
+    .map((d) => d.connector);
+  if (connector) {
+    if (!routesFrom(env).some((r) => r.connector === connector)) return [];
+    connectors = [connector];
+  }
+  for (const name of connectors) {
+    sql.exec(
+      `INSERT INTO deliveries (event_seq, connector, state, attempts, next_at, source, updated_at) VALUES (?, ?, 'pending', 0, ?, 'replay', ?)
+       ON CONFLICT (event_seq, connector) DO UPDATE SET state = 'pending', attempts = 0, next_at = excluded.next_at,
+         source = 'replay', last_error = NULL, updated_at = excluded.updated_at`,
+      row.seq,
+      name,
+      now,
+      now,
+    );
+  }
+  return connectors;
+}
+
+/** Queues again every dead letter (failed or exhausted) of one connector. Returns how many. */
+export function replayDeadLetters(sql: SqlStorage, connector: string, now: number): number {
+  return sql.exec(
+    `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, source = 'replay', last_error = NULL, updated_at = ?
+     WHERE connector = ? AND state IN ('failed', 'dead')`,
+    now,
+    now,
+    connector,
+  ).rowsWritten;
+}

@@ -1,0 +1,164 @@
+// The operator's read side of the event log: rows mapped to views, and the list and lookup queries behind the admin
+// API and the status page.
+
+import type { DastraWebhookEvent, EventSource } from "@dastra/core";
+import type { DastraObjectRef } from "./dastraObjectRef";
+import type { DeliveryRow, DeliveryState, EventRow } from "./eventLogSchema";
+
+export interface DeliveryView {
+  connector: string;
+  state: DeliveryState;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastError: string | null;
+  summary: string | null;
+  updatedAt: string;
+}
+
+export interface EventView {
+  id: string;
+  source: EventSource;
+  eventType: string;
+  receivedAt: string;
+  report: string;
+  /** Later webhooks with the same dedupe key: stored as receipts of this event, never delivered. */
+  duplicates: number;
+  deliveries: DeliveryView[];
+}
+
+export interface EventDetail extends EventView {
+  dedupeKey: string;
+  webhook: DastraWebhookEvent;
+}
+
+export interface QuarantineView {
+  id: number;
+  /** The `id` the webhook was answered with. */
+  receiptId: string | null;
+  receivedAt: string;
+  error: string;
+  body: string;
+}
+
+export interface ListFilter {
+  state?: DeliveryState;
+  connector?: string;
+  limit?: number;
+  /** Page backwards: only events older than this id. */
+  before?: string;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+const DUPLICATE_COUNT = "(SELECT COUNT(*) FROM duplicates d WHERE d.event_seq = e.seq) AS duplicates";
+
+export function deliveriesOf(sql: SqlStorage, seq: number): DeliveryView[] {
+  return sql
+    .exec<DeliveryRow>("SELECT * FROM deliveries WHERE event_seq = ? ORDER BY connector", seq)
+    .toArray()
+    .map((d) => ({
+      connector: d.connector,
+      state: d.state as DeliveryState,
+      attempts: d.attempts,
+      nextAttemptAt: d.next_at === null ? null : iso(d.next_at),
+      lastError: d.last_error,
+      summary: d.summary,
+      updatedAt: iso(d.updated_at),
+    }));
+}
+
+function eventView(sql: SqlStorage, row: EventRow): EventView {
+  return {
+    id: row.id,
+    source: row.source as EventSource,
+    eventType: row.event_type,
+    receivedAt: iso(row.received_at),
+    report: row.report,
+    duplicates: row.duplicates,
+    deliveries: deliveriesOf(sql, row.seq),
+  };
+}
+
+export function listEvents(sql: SqlStorage, filter: ListFilter): EventView[] {
+  const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
+  const before = filter.before
+    ? (sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", filter.before).toArray()[0]?.seq ?? 0)
+    : Number.MAX_SAFE_INTEGER;
+  const where: string[] = ["e.seq < ?"];
+  const params: (string | number)[] = [before];
+  if (filter.state || filter.connector) {
+    const conditions = ["d.event_seq = e.seq"];
+    if (filter.state) {
+      conditions.push("d.state = ?");
+      params.push(filter.state);
+    }
+    if (filter.connector) {
+      conditions.push("d.connector = ?");
+      params.push(filter.connector);
+    }
+    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE ${conditions.join(" AND ")})`);
+  }
+  params.push(limit);
+  const rows = sql
+    .exec<EventRow>(
+      `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`,
+      ...params,
+    )
+    .toArray();
+  return rows.map((row) => eventView(sql, row));
+}
+
+/** By the event's id or by the receipt id a duplicate webhook was answered with. */
+export function getEvent(sql: SqlStorage, id: string): EventDetail | null {
+  const row = sql
+    .exec<EventRow>(
+      `SELECT e.*, ${DUPLICATE_COUNT} FROM events e
+       WHERE e.id = ? OR e.seq = (SELECT event_seq FROM duplicates WHERE id = ?)`,
+      id,
+      id,
+    )
+    .toArray()[0];
+  if (!row) return null;
+  return { ...eventView(sql, row), dedupeKey: row.dedupe_key, webhook: JSON.parse(row.webhook) as DastraWebhookEvent };
+}
+
+/** Delivery counts per connector and state, for the status page and health. */
+export function deliveryCounts(sql: SqlStorage): { connector: string; state: DeliveryState; count: number }[] {
+  return sql
+    .exec<{ connector: string; state: DeliveryState; count: number }>(
+      "SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state ORDER BY connector, state",
+    )
+    .toArray();
+}
+
+export function listQuarantine(sql: SqlStorage, limit: number): QuarantineView[] {
+  return sql
+    .exec<{ id: number; receipt_id: string | null; received_at: number; error: string; body: string }>(
+      "SELECT * FROM quarantine ORDER BY id DESC LIMIT ?",
+      Math.min(Math.max(limit, 1), 500),
+    )
+    .toArray()
+    .map((r) => ({
+      id: r.id,
+      receiptId: r.receipt_id,
+      receivedAt: iso(r.received_at),
+      error: r.error,
+      body: r.body,
+    }));
+}
+
+export function quarantineCount(sql: SqlStorage): number {
+  return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM quarantine").one().n;
+}
+
+/** For reconciliation: has any event been stored about this object, and about this very version of it? */
+export function objectSeen(sql: SqlStorage, ref: DastraObjectRef): { object: boolean; version: boolean } {
+  const rows = sql
+    .exec<{ v: number }>(
+      "SELECT object_version IS ? AS v FROM events WHERE object = ? ORDER BY object_version IS ? DESC LIMIT 1",
+      ref.version,
+      ref.object,
+      ref.version,
+    )
+    .toArray();
+  return { object: rows.length > 0, version: rows[0]?.v === 1 };
+}
