@@ -219,4 +219,3 @@ function writeBenchmarks(report: string): void {
 }
 
 await main();
-
