@@ -118,3 +118,22 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs 
 
 // biome-ignore lint/suspicious/noExplicitAny: tests navigate JSON answers whose shape they assert anyway.
 export type Json = Record<string, any>;
+
+/** A request to an emulated API under `prefix`, with a JSON body when one is given. */
+export function jsonCall(
+  prefix: string,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+): Promise<Response> {
+  return call(`${prefix}${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export async function readJson(res: Response): Promise<Json> {
+  return (await res.json()) as Json;
+}

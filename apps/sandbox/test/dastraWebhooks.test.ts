@@ -13,21 +13,9 @@ import {
   WS,
   waitFor,
 } from "./dastraTestClient";
+import { hmacBase64 } from "./independentHmac";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** base64(HMAC-SHA256(key, body)) with raw WebCrypto: independent of @dastra/core's signer. */
-async function hmacBase64(key: string, body: string): Promise<string> {
-  const k = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(key),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(body)));
-  return btoa(String.fromCharCode(...mac));
-}
 
 async function register(
   api: Awaited<ReturnType<typeof dastraClient>>,

@@ -1,43 +1,15 @@
 import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SandboxEnv } from "../src/env";
-import { call, control, receivedBy, receiverHook, waitFor } from "./dastraTestClient";
+import { call, control, type Json, jsonCall, readJson, receivedBy, receiverHook, waitFor } from "./dastraTestClient";
+import { hmacBase64 } from "./independentHmac";
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
-type Json = Record<string, any>;
 const env = testEnv as unknown as SandboxEnv;
 const AUTH = { Authorization: "Bearer sandbox-hubspot" };
 
-function hubspot(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = AUTH,
-): Promise<Response> {
-  return call(`/hubspot${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function json(res: Response): Promise<Json> {
-  return (await res.json()) as Json;
-}
-
-/** base64(HMAC-SHA256(secret, message)) with raw WebCrypto, independent of the emulator's signer. */
-async function hmacBase64(secret: string, message: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return btoa(
-    String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(message)))),
-  );
-}
+const hubspot = (method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH) =>
+  jsonCall("/hubspot", method, path, body, headers);
+const json = readJson;
 
 async function seed(): Promise<void> {
   await env.FAULTS.get(env.FAULTS.idFromName("sandbox")).clear();

@@ -1,10 +1,9 @@
 import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SandboxEnv } from "../src/env";
-import { call, control, receivedBy, receiverHook, waitFor } from "./dastraTestClient";
+import { call, control, type Json, jsonCall, readJson, receivedBy, receiverHook, waitFor } from "./dastraTestClient";
+import { hmacHex } from "./independentHmac";
 
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
-type Json = Record<string, any>;
 const env = testEnv as unknown as SandboxEnv;
 const AUTH = { Authorization: `Basic ${btoa("sandbox@example.com:sandbox-jira")}` };
 const adf = (text: string) => ({
@@ -13,31 +12,9 @@ const adf = (text: string) => ({
   content: [{ type: "paragraph", content: [{ type: "text", text }] }],
 });
 
-function jira(method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH): Promise<Response> {
-  return call(`/jira/rest/api/3${path}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-async function json(res: Response): Promise<Json> {
-  return (await res.json()) as Json;
-}
-
-/** hex(HMAC-SHA256(secret, body)) with raw WebCrypto, independent of the emulator's signer. */
-async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return Array.from(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body))), (b) =>
-    b.toString(16).padStart(2, "0"),
-  ).join("");
-}
+const jira = (method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH) =>
+  jsonCall("/jira/rest/api/3", method, path, body, headers);
+const json = readJson;
 
 async function seed(): Promise<void> {
   await env.FAULTS.get(env.FAULTS.idFromName("sandbox")).clear();
