@@ -1,21 +1,12 @@
 // Shared by the router's cross-worker tests and benchmarks: sandbox + router + the recording connector
 // fixture deployed as the three connectors, in one Miniflare, on free ports.
 import { createDastraClient } from "@dastra/core/dastraClient";
+import type { RecordedDelivery } from "./fixtures/recordingConnector/src/recordedDelivery";
 import { type LocalStack, type StackOptions, startStack } from "./stack/localStack";
 
 export const CONNECTORS = ["crm", "cms", "tasks"] as const;
 export type ConnectorName = (typeof CONNECTORS)[number];
 export const ADMIN_HEADERS = { authorization: "Bearer sandbox-admin" };
-
-export interface RecordedDelivery {
-  connector: string;
-  eventId: string;
-  attempt: number;
-  source: string;
-  eventType: string;
-  dataId: string | null;
-  at: number;
-}
 
 export async function startRouterStack(options: Partial<StackOptions> = {}): Promise<LocalStack> {
   return startStack({
