@@ -70,19 +70,42 @@ interface ResolvedWorker {
   port: number;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Ports outside the kernel's ephemeral range: a port taken from that range, released and bound again later can
+// meanwhile become the source port of any outgoing connection (other test files make thousands).
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low && high) return [low, high];
+  } catch {}
+  return [32768, 60999];
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
+
+async function freePort(taken: Set<number>): Promise<number> {
+  const [ephemeralLow, ephemeralHigh] = ephemeralRange();
+  const [low, high] = ephemeralLow > 20000 ? [10000, ephemeralLow - 1] : [ephemeralHigh + 1, 65535];
+  for (let i = 0; i < 200; i++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (taken.has(port) || (port >= 8780 && port <= 8799)) continue; // leave the local contract's ports to pnpm dev
+    if (await portIsFree(port)) {
+      taken.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${low}-${high}`);
+}
+
+const isAddressInUse = (error: unknown) =>
+  error instanceof Error &&
+  ((error as { code?: string }).code === "ERR_ADDRESS_IN_USE" || /address already in use/i.test(error.message));
 
 function newestMtime(target: string): number {
   if (!existsSync(target)) return 0;
@@ -136,7 +159,19 @@ function readDevVars(dir: string): Record<string, string> {
   return vars;
 }
 
+/** Starts the stack; with free ports, a port another process took between the check and the bind means a retry. */
 export async function startStack(options: StackOptions): Promise<LocalStack> {
+  const taken = new Set<number>();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options, taken);
+    } catch (error) {
+      if (options.fixedPorts || attempt >= 5 || !isAddressInUse(error)) throw error;
+    }
+  }
+}
+
+async function startStackOnce(options: StackOptions, taken: Set<number>): Promise<LocalStack> {
   // wrangler is heavy to import; only the stack needs its config reader.
   const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
   const resolved: ResolvedWorker[] = [];
@@ -148,7 +183,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       dir,
       configPath: path.join(dir, "wrangler.jsonc"),
       defaultPort: known.port,
-      port: options.fixedPorts ? known.port : await freePort(),
+      port: options.fixedPorts ? known.port : await freePort(taken),
     });
   }
   for (const extra of options.extraWorkers ?? []) {
@@ -158,7 +193,7 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
       dir,
       configPath: path.join(dir, extra.config ?? "wrangler.jsonc"),
       ...(extra.scriptName ? { scriptName: extra.scriptName } : {}),
-      port: await freePort(),
+      port: await freePort(taken),
     });
   }
 
@@ -238,7 +273,12 @@ export async function startStack(options: StackOptions): Promise<LocalStack> {
         },
     workers,
   });
-  await mf.ready;
+  try {
+    await mf.ready;
+  } catch (error) {
+    await mf.dispose().catch(() => {});
+    throw error;
+  }
 
   const byKey = new Map(resolved.map((w) => [w.key, w]));
   const stack: LocalStack = {
