@@ -1,5 +1,6 @@
 // Once every routed connector is final for a DSR event, one message on the DSR tells the privacy team what each tool did.
 import { type DastraWebhookEvent, dsrFromEvent } from "@dastra/core";
+import { RateLimitWaitExceeded } from "@dastra/core/rateLimiter";
 import type { Env } from "./env";
 import type { DeliveryState } from "./eventLogSchema";
 import { readJsonVar } from "./jsonVar";
@@ -30,10 +31,11 @@ export async function postOutcomeReport(
   eventId: string,
   webhook: DastraWebhookEvent,
   lines: readonly OutcomeLine[],
-): Promise<{ ok: true; skipped?: boolean } | { ok: false; error: string }> {
+): Promise<{ ok: true; skipped?: boolean } | { ok: false; error: string; budgetSpentForMs?: number }> {
   const dsr = dsrFromEvent(webhook);
   if (!dsr || lines.length === 0) return { ok: true, skipped: true };
-  const client = dastraClientFor(env);
+  // Posted from the event log's alarm, which also runs deliveries: it never waits long for a permit.
+  const client = dastraClientFor(env, { maxRateWaitMs: 1_000 });
   if (!client) return { ok: false, error: "DASTRA_PUBLIC_KEY / DASTRA_PRIVATE_KEY are not configured" };
   try {
     await client.dataSubjectMessages.create(
@@ -42,6 +44,8 @@ export async function postOutcomeReport(
     );
     return { ok: true };
   } catch (error) {
+    if (error instanceof RateLimitWaitExceeded)
+      return { ok: false, error: error.message, budgetSpentForMs: error.retryAfterMs };
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -36,6 +36,15 @@ export async function sendDueOutcomeReports(sql: SqlStorage, env: Env, log: Logg
         result.skipped ? "none" : "sent",
         row.seq,
       );
+    } else if (result.budgetSpentForMs !== undefined) {
+      // Dastra's shared budget is spent (not this report's fault): every report waits until it refills, no attempt used.
+      sql.exec(
+        "UPDATE events SET report_next_at = ? WHERE report = 'pending' AND (report_next_at IS NULL OR report_next_at <= ?)",
+        now + result.budgetSpentForMs,
+        now,
+      );
+      log.warn("outcome reports wait for the Dastra rate budget", { waitMs: result.budgetSpentForMs });
+      return;
     } else {
       const attempts = row.report_attempts + 1;
       const delay = nextRetryDelayMs(attempts, retryScale(env.RETRY_SCHEDULE_SCALE));

@@ -9,6 +9,8 @@ import { dastraClientFor } from "./routerDastraClient";
 const CURSOR_KEY = "reconcile.cursor";
 /** The first run looks back this far. */
 const FIRST_LOOKBACK_MS = 24 * 3600 * 1000;
+/** A run may wait this long for one permit; a spent budget ends it (cursor kept) until the next cron. */
+const MAX_RATE_WAIT_MS = 20_000;
 const log = createLogger({ worker: "router", component: "reconciliation" });
 
 export interface ReconcileResult {
@@ -40,7 +42,7 @@ export function syntheticEvent(eventType: NotificationChannel, item: Changed): D
 }
 
 export async function reconcileNow(env: Env): Promise<ReconcileResult> {
-  const client = dastraClientFor(env);
+  const client = dastraClientFor(env, { maxRateWaitMs: MAX_RATE_WAIT_MS });
   if (!client)
     return { ok: false, scanned: 0, ingested: 0, error: "DASTRA_PUBLIC_KEY / DASTRA_PRIVATE_KEY are not configured" };
   const eventLog = eventLogStub(env);

@@ -4,8 +4,12 @@ import { createDastraClient, type DastraClient } from "@dastra/core/dastraClient
 import { createRemoteRateLimiter } from "@dastra/core/rateLimiter";
 import type { Env } from "./env";
 
-/** null when the API keys are not configured (then reconciliation and outcome reports cannot run). */
-export function dastraClientFor(env: Env): DastraClient | null {
+/**
+ * null when the API keys are not configured (then reconciliation and outcome reports cannot run).
+ * `maxRateWaitMs` bounds how long one call waits for a permit; past it the call fails with RateLimitWaitExceeded
+ * and the caller reschedules, instead of an alarm or a cron run sleeping on a spent budget.
+ */
+export function dastraClientFor(env: Env, { maxRateWaitMs }: { maxRateWaitMs: number }): DastraClient | null {
   const publicKey = env.DASTRA_PUBLIC_KEY;
   const privateKey = env.DASTRA_PRIVATE_KEY;
   if (!publicKey || !privateKey) return null;
@@ -16,6 +20,6 @@ export function dastraClientFor(env: Env): DastraClient | null {
     publicKey,
     privateKey,
     workspaceId: Number(env.DASTRA_WORKSPACE_ID),
-    limiter: createRemoteRateLimiter(() => limiter.reserve()),
+    limiter: createRemoteRateLimiter(() => limiter.reserve(), { maxWaitMs: maxRateWaitMs }),
   });
 }

@@ -43,16 +43,36 @@ export class TokenBucketRateLimiter implements RateLimiter {
   }
 }
 
-/** Turns a remote reservation (e.g. an RPC to the router's limiter Durable Object) into a RateLimiter that waits and asks again. */
-export function createRemoteRateLimiter(reserve: () => Promise<{ ok: boolean; retryAfterMs: number }>): RateLimiter {
+/** The limiter would have to wait longer than its caller allows: try the whole job again after `retryAfterMs`. */
+export class RateLimitWaitExceeded extends Error {
+  override readonly name = "RateLimitWaitExceeded";
+  constructor(readonly retryAfterMs: number) {
+    super(`rate budget spent: next permit in ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}
+
+/**
+ * Turns a remote reservation (e.g. an RPC to the router's limiter Durable Object) into a RateLimiter that waits and
+ * asks again. With `maxWaitMs`, a wait that would go past it fails at once with RateLimitWaitExceeded, so a cron run
+ * or an alarm gives up and is rescheduled instead of sleeping for minutes on a spent 10-minute budget.
+ */
+export function createRemoteRateLimiter(
+  reserve: () => Promise<{ ok: boolean; retryAfterMs: number }>,
+  options: { maxWaitMs?: number } = {},
+): RateLimiter {
+  const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   return {
     async acquire(signal?: AbortSignal): Promise<void> {
+      let waited = 0;
       for (;;) {
         signal?.throwIfAborted();
         const answer = await reserve();
         if (answer.ok) return;
         // Never spin: a remote that answers "no" with 0 still gets a short pause.
-        await sleep(Math.max(10, answer.retryAfterMs), signal);
+        const pause = Math.max(10, answer.retryAfterMs);
+        if (waited + pause > maxWaitMs) throw new RateLimitWaitExceeded(pause);
+        await sleep(pause, signal);
+        waited += pause;
       }
     },
   };

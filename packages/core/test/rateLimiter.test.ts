@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { createRemoteRateLimiter, DASTRA_RATE_LIMITS, DualWindowBudget, TokenBucketRateLimiter } from "../src/index";
+import {
+  createRemoteRateLimiter,
+  DASTRA_RATE_LIMITS,
+  DualWindowBudget,
+  RateLimitWaitExceeded,
+  TokenBucketRateLimiter,
+} from "../src/index";
 
 /** Largest number of timestamps inside any half-open window [t, t + windowMs). */
 function maxInAnyWindow(times: number[], windowMs: number): number {
@@ -154,6 +160,18 @@ describe("createRemoteRateLimiter", () => {
         200,
       ),
     ).toBeLessThanOrEqual(4);
+  });
+
+  it("with maxWaitMs, gives up at once with the remote's retryAfterMs instead of sleeping past it", async () => {
+    let calls = 0;
+    const limiter = createRemoteRateLimiter(
+      async () => (++calls === 1 ? { ok: false, retryAfterMs: 30 } : { ok: false, retryAfterMs: 90_000 }),
+      { maxWaitMs: 1_000 },
+    );
+    const error = await limiter.acquire().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitWaitExceeded);
+    expect((error as RateLimitWaitExceeded).retryAfterMs).toBe(90_000);
+    expect(calls).toBe(2);
   });
 
   it("a remote that fails makes acquire fail (the caller decides), it does not hang", async () => {
