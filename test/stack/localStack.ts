@@ -262,6 +262,11 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
           kvPersist: path.join(options.persistDir, "kv"),
         }
       : {}),
+    // Workers' own console lines: all of them for pnpm dev, only errors in tests (a fuzz run warns by the hundred).
+    handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
+      if (options.verbose) process.stdout.write(`${message}\n`);
+      else if (level === "error" && process.env.STACK_LOG !== "off") process.stderr.write(`${message}\n`);
+    },
     handleRuntimeStdio: options.verbose
       ? undefined
       : (stdout: Readable, stderr: Readable) => {
