@@ -3,7 +3,7 @@ import * as z from "zod/mini";
 import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { hubspotError } from "./hubspotError";
-import { type HubspotObjectType, isObjectType, OBJECT_TYPES, type Properties } from "./hubspotObjects";
+import { type HubspotObjectType, isObjectType, OBJECT_TYPES, type Properties, SINGULAR } from "./hubspotObjects";
 
 export const HUBSPOT_TOKEN = "sandbox-hubspot";
 
@@ -46,6 +46,11 @@ const searchInput = z.object({
   properties: z.optional(z.array(z.string())),
   limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(200))),
   after: z.optional(z.union([z.string(), z.number()])),
+});
+const batchReadInput = z.object({
+  inputs: z.array(z.object({ id: z.string().check(z.minLength(1)) })).check(z.maxLength(100)),
+  properties: z.optional(z.array(z.string())),
+  idProperty: z.optional(z.string()),
 });
 const gdprDeleteInput = z.object({ objectId: z.string().check(z.minLength(1)), idProperty: z.optional(z.string()) });
 const unsubscribeInput = z.object({
@@ -129,6 +134,10 @@ function objectType(c: { req: { param(name: "type"): string } }): HubspotObjectT
   return isObjectType(type) ? type : null;
 }
 
+/** ?archived=true: only archived objects, as HubSpot's reads, lists and batch reads take it. */
+const archivedOnly = (c: { req: { query(name: "archived"): string | undefined } }) =>
+  c.req.query("archived") === "true";
+
 const unknownType = (type: string) =>
   `Unable to infer object type from: ${type}. Supported here: ${OBJECT_TYPES.join(", ")}`;
 
@@ -156,6 +165,30 @@ hubspotApp.post("/crm/v3/objects/:type/search", async (c) => {
   return c.json(page);
 });
 
+hubspotApp.post("/crm/v3/objects/:type/batch/read", async (c) => {
+  const type = objectType(c);
+  if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
+  const startedAt = new Date().toISOString();
+  const body = await parseBody(c.req.raw, batchReadInput);
+  if (!body.ok) return hubspotError(c, 400, "VALIDATION_ERROR", body.message);
+  const { inputs, properties, idProperty } = body.data;
+  const { results, missing } = await hubspotState(c.env).batchRead(
+    type,
+    inputs.map((i) => i.id),
+    { properties, idProperty, archived: archivedOnly(c) },
+  );
+  const batch = { status: "COMPLETE", results, startedAt, completedAt: new Date().toISOString() };
+  if (missing.length === 0) return c.json(batch);
+  // Some inputs matched nothing: HubSpot answers 207 with the found ones and one error listing the others.
+  const error = {
+    status: "error",
+    category: "OBJECT_NOT_FOUND",
+    message: `Could not get some ${SINGULAR[type].toUpperCase()} objects, they may be deleted or not exist. Check that ids are valid.`,
+    context: { ids: missing },
+  };
+  return c.json({ ...batch, numErrors: 1, errors: [error] }, 207);
+});
+
 hubspotApp.get("/crm/v3/objects/:type", async (c) => {
   const type = objectType(c);
   if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
@@ -166,6 +199,7 @@ hubspotApp.get("/crm/v3/objects/:type", async (c) => {
   if (after !== undefined && !/^\d+$/.test(after))
     return hubspotError(c, 400, "VALIDATION_ERROR", "after must be a paging cursor returned by a previous page");
   const page = await hubspotState(c.env).list(type, limit, after, {
+    archived: archivedOnly(c),
     properties: listQuery(c.req.queries("properties")),
     associations: listQuery(c.req.queries("associations"))?.filter(isObjectType),
   });
@@ -192,6 +226,7 @@ hubspotApp.get("/crm/v3/objects/:type/:id", async (c) => {
   if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
   const object = await hubspotState(c.env).read(type, c.req.param("id"), {
     idProperty: c.req.query("idProperty"),
+    archived: archivedOnly(c),
     properties: listQuery(c.req.queries("properties")),
     associations: listQuery(c.req.queries("associations"))?.filter(isObjectType),
   });
@@ -212,6 +247,14 @@ hubspotApp.patch("/crm/v3/objects/:type/:id", async (c) => {
   );
   if (!object) return hubspotError(c, 404, "OBJECT_NOT_FOUND", "resource not found");
   return c.json(object);
+});
+
+// Archive: 204 even when nothing matches, as HubSpot answers.
+hubspotApp.delete("/crm/v3/objects/:type/:id", async (c) => {
+  const type = objectType(c);
+  if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
+  await hubspotState(c.env).archive(type, c.req.param("id"));
+  return c.body(null, 204);
 });
 
 hubspotApp.get("/communication-preferences/v3/status/email/:email", async (c) => {

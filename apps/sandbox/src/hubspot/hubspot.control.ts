@@ -7,7 +7,12 @@ import { isObjectType } from "./hubspotObjects";
 const targetInput = z.object({ url: z.url() });
 export const rateScaleInput = z.object({ windowScale: z.number().check(z.gt(0), z.lte(10_000)) });
 const emitInput = z.object({
-  subscriptionType: z.enum(["contact.creation", "contact.propertyChange", "contact.privacyDeletion"]),
+  subscriptionType: z.enum([
+    "contact.creation",
+    "contact.propertyChange",
+    "contact.privacyDeletion",
+    "contact.deletion",
+  ]),
   objectId: z.number().check(z.int()),
   propertyName: z.optional(z.string()),
   propertyValue: z.optional(z.string()),

@@ -11,6 +11,7 @@ export interface HubspotObject {
   createdAt: string;
   updatedAt: string;
   archived: boolean;
+  archivedAt?: string;
   associations?: Partial<Record<HubspotObjectType, { results: { id: string; type: string }[] }>>;
 }
 
@@ -31,7 +32,7 @@ export const DEFAULT_PROPERTIES: Record<HubspotObjectType, readonly string[]> = 
   notes: ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
 };
 
-const SINGULAR: Record<HubspotObjectType, string> = {
+export const SINGULAR: Record<HubspotObjectType, string> = {
   contacts: "contact",
   companies: "company",
   deals: "deal",

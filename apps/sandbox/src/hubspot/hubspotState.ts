@@ -24,13 +24,20 @@ export const HUBSPOT_APP_SECRET = "sandbox-hubspot-secret";
 export const HUBSPOT_PORTAL_ID = 62515;
 const RATE_LIMIT = 100;
 const RATE_WINDOW_MS = 10_000;
-const SUBSCRIPTION_IDS = { "contact.creation": 1, "contact.propertyChange": 2, "contact.privacyDeletion": 3 } as const;
+const SUBSCRIPTION_IDS = {
+  "contact.creation": 1,
+  "contact.propertyChange": 2,
+  "contact.privacyDeletion": 3,
+  "contact.deletion": 4,
+} as const;
 export type HubspotSubscriptionType = keyof typeof SUBSCRIPTION_IDS;
 
 export interface ReadOptions {
   properties?: string[];
   associations?: HubspotObjectType[];
   idProperty?: string;
+  /** Only archived objects (HubSpot's `archived=true`); otherwise only live ones. */
+  archived?: boolean;
   /** Every stored property (the /_sandbox view), instead of the requested or default ones. */
   allProperties?: boolean;
 }
@@ -76,6 +83,7 @@ type ObjectRow = {
   properties: string;
   created_at: string;
   updated_at: string;
+  archived_at: string | null;
 };
 
 /** All state of the emulated HubSpot portal: CRM objects, associations, subscriptions, rate windows, webhooks. */
@@ -87,7 +95,8 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS objects (
-      id INTEGER PRIMARY KEY, type TEXT NOT NULL, properties TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+      id INTEGER PRIMARY KEY, type TEXT NOT NULL, properties TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+      archived_at TEXT)`);
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS associations (a INTEGER NOT NULL, b INTEGER NOT NULL, PRIMARY KEY (a, b))",
     );
@@ -143,8 +152,24 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   read(type: HubspotObjectType, idOrValue: string, options: ReadOptions = {}): HubspotObject | null {
-    const row = this.findRow(type, idOrValue, options.idProperty);
+    const row = this.findRow(type, idOrValue, options.idProperty, options.archived);
     return row ? this.shape(row, options) : null;
+  }
+
+  /** Batch read: the found objects in input order, and the inputs that match nothing (HubSpot's 207 errors). */
+  batchRead(
+    type: HubspotObjectType,
+    ids: string[],
+    options: ReadOptions,
+  ): { results: HubspotObject[]; missing: string[] } {
+    const results: HubspotObject[] = [];
+    const missing: string[] = [];
+    for (const id of new Set(ids)) {
+      const row = this.findRow(type, id, options.idProperty, options.archived);
+      if (row) results.push(this.shape(row, options));
+      else missing.push(id);
+    }
+    return { results, missing };
   }
 
   list(
@@ -155,7 +180,7 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   ): { results: HubspotObject[]; next?: string } {
     const rows = this.sql
       .exec<ObjectRow>(
-        "SELECT * FROM objects WHERE type = ? AND id > ? ORDER BY id LIMIT ?",
+        `SELECT * FROM objects WHERE type = ? AND id > ? AND ${archivedClause(options.archived)} ORDER BY id LIMIT ?`,
         type,
         Number(after ?? 0) || 0,
         limit + 1,
@@ -170,7 +195,9 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   search(type: HubspotObjectType, request: SearchRequest): SearchPage {
-    const rows = this.sql.exec<ObjectRow>("SELECT * FROM objects WHERE type = ? ORDER BY id", type).toArray();
+    const rows = this.sql
+      .exec<ObjectRow>("SELECT * FROM objects WHERE type = ? AND archived_at IS NULL ORDER BY id", type)
+      .toArray();
     const query = request.query?.toLowerCase();
     let matches = rows.filter((row) => {
       const props = JSON.parse(row.properties) as Properties;
@@ -239,9 +266,19 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     return this.shape({ ...row, properties: JSON.stringify(props), updated_at: now }, {});
   }
 
-  /** GDPR delete: the contact and its associations are gone for good; the deletion is logged and announced by webhook. */
+  /** Archive (DELETE): the object leaves reads, lists and searches, but `archived=true` still shows it. */
+  async archive(type: HubspotObjectType, id: string): Promise<void> {
+    const row = this.findRow(type, id);
+    if (!row) return;
+    this.sql.exec("UPDATE objects SET archived_at = ? WHERE id = ?", new Date().toISOString(), row.id);
+    if (type === "contacts")
+      await this.emit([{ subscriptionType: "contact.deletion", objectId: row.id, changeFlag: "DELETED" }]);
+  }
+
+  /** GDPR delete: the contact (live or archived) and its associations are gone for good, logged and announced by webhook. */
   async gdprDelete(idOrValue: string, idProperty: string | undefined): Promise<boolean> {
-    const row = this.findRow("contacts", idOrValue, idProperty);
+    const row =
+      this.findRow("contacts", idOrValue, idProperty) ?? this.findRow("contacts", idOrValue, idProperty, true);
     if (!row) return false;
     const email = (JSON.parse(row.properties) as Properties).email ?? null;
     this.sql.exec("DELETE FROM objects WHERE id = ?", row.id);
@@ -398,17 +435,23 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     this.sql.exec("INSERT OR IGNORE INTO associations (a, b) VALUES (?, ?)", Math.min(a, b), Math.max(a, b));
   }
 
-  private findRow(type: HubspotObjectType, idOrValue: string, idProperty?: string): ObjectRow | null {
+  private findRow(
+    type: HubspotObjectType,
+    idOrValue: string,
+    idProperty?: string,
+    archived?: boolean,
+  ): ObjectRow | null {
+    const where = `type = ? AND ${archivedClause(archived)}`;
     if (!idProperty || idProperty === "hs_object_id") {
       if (!/^\d+$/.test(idOrValue)) return null;
       return (
         this.sql
-          .exec<ObjectRow>("SELECT * FROM objects WHERE type = ? AND id = ?", type, Number(idOrValue))
+          .exec<ObjectRow>(`SELECT * FROM objects WHERE ${where} AND id = ?`, type, Number(idOrValue))
           .toArray()[0] ?? null
       );
     }
     const wanted = idOrValue.toLowerCase();
-    const rows = this.sql.exec<ObjectRow>("SELECT * FROM objects WHERE type = ?", type).toArray();
+    const rows = this.sql.exec<ObjectRow>(`SELECT * FROM objects WHERE ${where}`, type).toArray();
     return rows.find((r) => (JSON.parse(r.properties) as Properties)[idProperty]?.toLowerCase() === wanted) ?? null;
   }
 
@@ -426,12 +469,13 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       properties,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      archived: false,
+      archived: row.archived_at !== null,
+      ...(row.archived_at ? { archivedAt: row.archived_at } : {}),
     };
     for (const target of options.associations ?? []) {
       const linked = this.sql
         .exec<{ id: number }>(
-          "SELECT o.id FROM associations s JOIN objects o ON o.id = CASE WHEN s.a = ? THEN s.b ELSE s.a END WHERE (s.a = ? OR s.b = ?) AND o.type = ? ORDER BY o.id",
+          "SELECT o.id FROM associations s JOIN objects o ON o.id = CASE WHEN s.a = ? THEN s.b ELSE s.a END WHERE (s.a = ? OR s.b = ?) AND o.type = ? AND o.archived_at IS NULL ORDER BY o.id",
           row.id,
           row.id,
           row.id,
@@ -448,6 +492,10 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     }
     return object;
   }
+}
+
+function archivedClause(archived: boolean | undefined): string {
+  return `archived_at IS ${archived ? "NOT " : ""}NULL`;
 }
 
 function matchesFilter(actual: string | null, filter: SearchFilter): boolean {
