@@ -1,52 +1,7 @@
-import { env as testEnv } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import type { SandboxEnv } from "../src/env";
 import { call, control } from "./dastraTestClient";
 import { DEFLATED_DOCX_BASE64 } from "./fixtures/deflatedDocx";
-
-// biome-ignore lint/suspicious/noExplicitAny: JSON answers, pinned down by the assertions themselves
-type Json = Record<string, any>;
-const env = testEnv as unknown as SandboxEnv;
-const AUTH = { Authorization: "Bearer sandbox-graph" };
-
-function graph(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
-  const url = path.startsWith("http") ? path : `http://sandbox.test/graph/v1.0${path}`;
-  return call(url.replace("http://sandbox.test", ""), { method, headers: { ...AUTH, ...headers }, body });
-}
-
-async function json(res: Response): Promise<Json> {
-  return (await res.json()) as Json;
-}
-
-async function driveId(): Promise<string> {
-  return (await json(await graph("GET", "/me/drive"))).id;
-}
-
-async function sha256(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))));
-}
-
-/** Deterministic pseudo-random bytes, so a corrupted or reordered chunk cannot go unnoticed. */
-function bytesOf(length: number, seed = 7): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed;
-  for (let i = 0; i < length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
-async function seed(): Promise<void> {
-  await env.FAULTS.get(env.FAULTS.idFromName("sandbox")).clear();
-  await env.GRAPH.get(env.GRAPH.idFromName("sandbox")).seed("default");
-}
-
-async function searchNames(drive: string, q: string): Promise<string[]> {
-  const res = await graph("GET", `/drives/${drive}/root/search(q='${encodeURIComponent(q)}')`);
-  expect(res.status).toBe(200);
-  return (await json(res)).value.map((i: Json) => i.name).sort();
-}
+import { AUTH, bytesOf, driveId, graph, type Json, json, searchNames, seed, sha256 } from "./graphTestClient";
 
 describe("Graph emulator: auth and drives", () => {
   beforeEach(seed);

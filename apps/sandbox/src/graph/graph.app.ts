@@ -3,6 +3,7 @@ import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { graphError } from "./graphError";
 import { type ConflictBehavior, DRIVE_ID, type DriveItem, type GraphFailure, SITE_ID } from "./graphState";
+import { parseSelect, selectProperties } from "./itemSelect";
 
 export const GRAPH_TOKEN = "sandbox-graph";
 /** Simple upload takes at most 4 MB; larger files go through an upload session. */
@@ -38,13 +39,20 @@ function pageWindow(c: GraphContext): { offset: number; top: number } | null {
   return { offset, top };
 }
 
-function collection(c: GraphContext, page: { items: DriveItem[]; more: boolean }, offset: number, top: number) {
+function collection(
+  c: GraphContext,
+  page: { items: DriveItem[]; more: boolean },
+  offset: number,
+  top: number,
+  select: string[] | null,
+) {
+  // The next link keeps every other query option ($select included).
   const next = new URL(c.req.url);
   next.searchParams.set("$top", String(top));
   next.searchParams.set("$skiptoken", String(offset + top));
   return c.json({
     "@odata.context": `${baseOf(c)}/v1.0/$metadata#Collection(driveItem)`,
-    value: page.items,
+    value: page.items.map((item) => selectProperties(item, select)),
     ...(page.more ? { "@odata.nextLink": next.toString() } : {}),
   });
 }
@@ -55,12 +63,27 @@ graphApp.use("*", faultInjection("graph"));
 
 // --- pre-authenticated links, like Graph's downloadUrl and uploadUrl: no bearer token ---
 
+// A single `Range: bytes=...` gets 206 with just those bytes (how large files are fetched in parts); GET .../content
+// reaches here through its 302, and fetch keeps the Range header across the redirect.
 graphApp.get("/download/:token", async (c) => {
-  const file = await graphState(c.env).openDownload(c.req.param("token"));
+  const file = await graphState(c.env).openDownload(c.req.param("token"), c.req.header("Range"));
   if (!file) return graphError(c, 404, "itemNotFound", "The download link is invalid or has expired.");
-  return c.body(file.body, 200, {
+  c.header("Accept-Ranges", "bytes");
+  c.header("ETag", file.eTag);
+  if (file.range === "unsatisfiable" || !file.body) {
+    c.header("Content-Range", `bytes */${file.size}`);
+    return graphError(
+      c,
+      416,
+      "invalidRange",
+      `The requested range is not satisfiable for a file of ${file.size} bytes.`,
+    );
+  }
+  const { start, end } = file.range ?? { start: 0, end: file.size - 1 };
+  if (file.range) c.header("Content-Range", `bytes ${start}-${end}/${file.size}`);
+  return c.body(file.body, file.range ? 206 : 200, {
     "Content-Type": file.mimeType,
-    "Content-Length": String(file.size),
+    "Content-Length": String(end - start + 1),
     "Content-Disposition": `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
   });
 });
@@ -150,6 +173,20 @@ graphApp.all("/v1.0/*", async (c) => {
   const state = graphState(c.env);
   const method = c.req.method;
   const base = baseOf(c);
+  const select = parseSelect(c.req.query("$select"));
+  if (select && !Array.isArray(select))
+    return graphError(
+      c,
+      400,
+      "BadRequest",
+      `Could not find a property named '${select.unknown}' on type 'microsoft.graph.driveItem'.`,
+    );
+  const one = (found: DriveItem | null) =>
+    found
+      ? c.json(selectProperties(found, select))
+      : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+  // A redaction must not overwrite or delete a document changed since it was read: If-Match carries its eTag.
+  const ifMatch = c.req.header("If-Match");
 
   if (rest === "" && method === "GET")
     return c.json({ "@odata.context": `${base}/v1.0/$metadata#drives/$entity`, ...(await state.drive(base)) });
@@ -160,20 +197,17 @@ graphApp.all("/v1.0/*", async (c) => {
     if (!page)
       return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
     const query = (search[1] ?? "").replaceAll("''", "'");
-    return collection(c, await state.search(base, query, page.offset, page.top), page.offset, page.top);
+    return collection(c, await state.search(base, query, page.offset, page.top), page.offset, page.top, select);
   }
 
   const item = ITEM.exec(rest);
   if (item) {
     const id = item[1] ?? "root";
-    if (method === "GET") {
-      const found = await state.item(base, id, true);
-      return found ? c.json(found) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    if (method === "GET") return one(await state.item(base, id, true));
+    if (method === "DELETE") {
+      const failure = await state.deleteItem(id, ifMatch);
+      return failure ? fail(c, failure) : c.body(null, 204);
     }
-    if (method === "DELETE")
-      return (await state.deleteItem(id))
-        ? c.body(null, 204)
-        : graphError(c, 404, "itemNotFound", "The resource could not be found.");
   }
 
   const children = CHILDREN.exec(rest);
@@ -183,7 +217,7 @@ graphApp.all("/v1.0/*", async (c) => {
       return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
     const result = await state.children(base, children[1] ?? "root", page.offset, page.top);
     return result
-      ? collection(c, result, page.offset, page.top)
+      ? collection(c, result, page.offset, page.top, select)
       : graphError(c, 404, "itemNotFound", "The resource could not be found.");
   }
 
@@ -199,7 +233,7 @@ graphApp.all("/v1.0/*", async (c) => {
   if (content && method === "PUT") {
     const bytes = await readSimpleUpload(c);
     if (bytes instanceof Response) return bytes;
-    const result = await state.replaceContent(base, content[1] ?? "root", bytes);
+    const result = await state.replaceContent(base, content[1] ?? "root", bytes, ifMatch);
     return result.ok ? c.json(result.item, 200) : fail(c, result);
   }
 
@@ -215,10 +249,7 @@ graphApp.all("/v1.0/*", async (c) => {
         "invalidRequest",
         "The item path is empty or contains characters that are not allowed.",
       );
-    if (action === undefined && method === "GET") {
-      const found = await state.itemByPath(base, parentId, path, true);
-      return found ? c.json(found) : graphError(c, 404, "itemNotFound", "The resource could not be found.");
-    }
+    if (action === undefined && method === "GET") return one(await state.itemByPath(base, parentId, path, true));
     if (action === "content" && method === "GET") {
       const found = await state.itemByPath(base, parentId, path, true);
       const location = found?.["@microsoft.graph.downloadUrl"];
@@ -238,7 +269,7 @@ graphApp.all("/v1.0/*", async (c) => {
         );
       const bytes = await readSimpleUpload(c);
       if (bytes instanceof Response) return bytes;
-      const result = await state.putContent(base, parentId, name, bytes, conflict);
+      const result = await state.putContent(base, parentId, name, bytes, conflict, ifMatch);
       return result.ok ? c.json(result.item, result.created ? 201 : 200) : fail(c, result);
     }
     if (action === "createUploadSession" && method === "POST") {
@@ -257,7 +288,7 @@ graphApp.all("/v1.0/*", async (c) => {
           "invalidRequest",
           "@microsoft.graph.conflictBehavior must be fail, replace or rename.",
         );
-      const session = await state.createUploadSession(parentId, name, conflict);
+      const session = await state.createUploadSession(parentId, name, conflict, ifMatch);
       if (!session.ok) return fail(c, session);
       return c.json({
         "@odata.context": `${base}/v1.0/$metadata#microsoft.graph.uploadSession`,

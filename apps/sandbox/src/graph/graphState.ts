@@ -8,6 +8,7 @@ import {
   setWindowScale,
 } from "../emulation/requestRateWindow";
 import type { SandboxEnv } from "../env";
+import { type ByteRange, parseByteRange } from "./byteRange";
 import { extractSearchText, mimeTypeOf } from "./documentText";
 import { defaultSeedFiles } from "./graphSeed";
 
@@ -44,7 +45,16 @@ export interface DriveItem {
   "@microsoft.graph.downloadUrl"?: string;
 }
 
-export type GraphFailure = { ok: false; status: 400 | 404 | 409 | 413 | 416; code: string; message: string };
+export type GraphFailure = { ok: false; status: 400 | 404 | 409 | 412 | 413 | 416; code: string; message: string };
+export type Download = {
+  name: string;
+  mimeType: string;
+  size: number;
+  eTag: string;
+  /** null: the whole file; "unsatisfiable": the Range header asks for bytes past the end (416, no body). */
+  range: ByteRange | "unsatisfiable" | null;
+  body: ReadableStream<Uint8Array> | null;
+};
 export type WriteResult = { ok: true; created: boolean; item: DriveItem } | GraphFailure;
 export type FragmentResult =
   | { ok: true; done: false; expirationDateTime: string; nextExpectedRanges: string[] }
@@ -69,6 +79,13 @@ type SessionRow = {
   total: number | null;
   received: number;
   expires: number;
+};
+
+const preconditionFailed: GraphFailure = {
+  ok: false,
+  status: 412,
+  code: "resourceModified",
+  message: "The resource has been modified since the given eTag (If-Match does not match).",
 };
 
 const notFound: GraphFailure = {
@@ -214,28 +231,53 @@ export class GraphState extends DurableObject<SandboxEnv> {
     return { items: rows.slice(0, top).map((r) => this.shape(base, r)), more: rows.length > top };
   }
 
-  /** The bytes behind a pre-authenticated download link, streamed chunk by chunk. */
-  openDownload(
-    token: string,
-  ): { name: string; mimeType: string; size: number; body: ReadableStream<Uint8Array> } | null {
+  /**
+   * The bytes behind a pre-authenticated download link, streamed chunk by chunk; with a Range header only the
+   * asked slice is read (SQLite's substr on the chunk blobs), so no copy of the file is ever built in memory.
+   */
+  openDownload(token: string, rangeHeader?: string): Download | null {
     const link = this.sql
       .exec<{ item_id: string; expires: number }>("SELECT item_id, expires FROM download_tokens WHERE token = ?", token)
       .toArray()[0];
     if (!link || link.expires < Date.now()) return null;
     const row = this.row(link.item_id);
     if (!row || row.folder) return null;
+    const range = parseByteRange(rangeHeader, row.size);
+    const file = { name: row.name, mimeType: mimeTypeOf(row.name), size: row.size, eTag: tagsOf(row).eTag, range };
+    if (range === "unsatisfiable") return { ...file, body: null };
+    const { start, end } = range ?? { start: 0, end: row.size - 1 };
+    // Upload sessions store chunks of uneven sizes, so each chunk's place in the file comes from the lengths.
+    const slices: { seq: number; from: number; length: number }[] = [];
+    let at = 0;
+    for (const chunk of this.sql.exec<{ seq: number; n: number }>(
+      "SELECT seq, length(data) AS n FROM chunks WHERE item_id = ? ORDER BY seq",
+      row.id,
+    )) {
+      const from = Math.max(start, at);
+      const to = Math.min(end + 1, at + chunk.n);
+      if (from < to) slices.push({ seq: chunk.seq, from: from - at, length: to - from });
+      at += chunk.n;
+    }
     const sql = this.sql;
-    let seq = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
+        const slice = slices.shift();
+        if (!slice) return controller.close();
         const chunk = sql
-          .exec<{ data: ArrayBuffer }>("SELECT data FROM chunks WHERE item_id = ? AND seq = ?", row.id, seq++)
+          .exec<{ data: ArrayBuffer }>(
+            "SELECT substr(data, ?, ?) AS data FROM chunks WHERE item_id = ? AND seq = ?",
+            slice.from + 1,
+            slice.length,
+            row.id,
+            slice.seq,
+          )
           .toArray()[0];
+        // The file was replaced while being read: end the stream short rather than mix two versions.
         if (chunk) controller.enqueue(new Uint8Array(chunk.data));
         else controller.close();
       },
     });
-    return { name: row.name, mimeType: mimeTypeOf(row.name), size: row.size, body };
+    return { ...file, body };
   }
 
   /** Simple upload: PUT .../items/{parent}:/{name}:/content (or .../items/{id}/content to replace one file). */
@@ -245,19 +287,21 @@ export class GraphState extends DurableObject<SandboxEnv> {
     name: string,
     bytes: Uint8Array,
     conflict: ConflictBehavior,
+    ifMatch?: string,
   ): Promise<WriteResult> {
-    const target = this.resolveTarget(parentIdOrRoot, name, conflict);
+    const target = this.resolveTarget(parentIdOrRoot, name, conflict, ifMatch);
     if (!target.ok) return target;
     const id = target.existing?.id ?? randomId();
     await this.writeFile(id, target.parentId, target.name, bytes, new Date().toISOString());
     return { ok: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
   }
 
-  async replaceContent(base: string, itemId: string, bytes: Uint8Array): Promise<WriteResult> {
+  async replaceContent(base: string, itemId: string, bytes: Uint8Array, ifMatch?: string): Promise<WriteResult> {
     const row = this.row(itemId);
     if (!row || row.parent_id === null) return notFound;
     if (row.folder)
       return { ok: false, status: 400, code: "invalidRequest", message: "Cannot upload content to a folder." };
+    if (!tagMatches(row, ifMatch)) return preconditionFailed;
     await this.writeFile(row.id, row.parent_id, row.name, bytes, new Date().toISOString());
     return { ok: true, created: false, item: this.shape(base, this.row(row.id) as ItemRow) };
   }
@@ -266,8 +310,10 @@ export class GraphState extends DurableObject<SandboxEnv> {
     parentIdOrRoot: string,
     name: string,
     conflict: ConflictBehavior,
+    ifMatch?: string,
   ): { ok: true; id: string; expirationDateTime: string } | GraphFailure {
-    const target = this.resolveTarget(parentIdOrRoot, name, conflict);
+    // Like Graph, If-Match is checked when the session is created.
+    const target = this.resolveTarget(parentIdOrRoot, name, conflict, ifMatch);
     if (!target.ok) return target;
     const id = crypto.randomUUID().replaceAll("-", "");
     const expires = Date.now() + UPLOAD_SESSION_TTL_MS;
@@ -378,9 +424,10 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   /** Deletes an item, and everything under it when it is a folder. The root cannot be deleted. */
-  deleteItem(idOrRoot: string): boolean {
+  deleteItem(idOrRoot: string, ifMatch?: string): GraphFailure | null {
     const row = this.row(idOrRoot);
-    if (!row || row.parent_id === null) return false;
+    if (!row || row.parent_id === null) return notFound;
+    if (!tagMatches(row, ifMatch)) return preconditionFailed;
     const doomed = this.sql
       .exec<{ id: string }>(
         "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL SELECT items.id FROM items JOIN tree ON items.parent_id = tree.id) SELECT id FROM tree",
@@ -392,7 +439,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
       this.sql.exec("DELETE FROM download_tokens WHERE item_id = ?", id);
       this.sql.exec("DELETE FROM items WHERE id = ?", id);
     }
-    return true;
+    return null;
   }
 
   /** Every item with its path (the /_sandbox view). */
@@ -419,6 +466,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
     parentIdOrRoot: string,
     path: string,
     conflict: ConflictBehavior,
+    ifMatch?: string,
   ): { ok: true; parentId: string; name: string; existing: ItemRow | null } | GraphFailure {
     const segments = path.split("/").filter(Boolean);
     const name = segments.pop();
@@ -446,6 +494,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
     if (!parent.folder)
       return { ok: false, status: 400, code: "invalidRequest", message: "The parent item is not a folder." };
     const existing = this.childNamed(parent.id, name);
+    if (!tagMatches(existing, ifMatch)) return preconditionFailed;
     if (!existing) return { ok: true, parentId: parent.id, name, existing: null };
     if (existing.folder || conflict === "fail") {
       return { ok: false, status: 409, code: "nameAlreadyExists", message: "The specified item name already exists." };
@@ -554,7 +603,6 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   private shape(base: string, row: ItemRow): DriveItem {
-    const guid = row.id.slice(2, 34);
     const parentPath = row.parent_id === null ? undefined : `/drives/${DRIVE_ID}/root:${this.pathOf(row.parent_id)}`;
     const item: DriveItem = {
       id: row.id,
@@ -564,8 +612,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
       createdDateTime: row.created,
       lastModifiedDateTime: row.modified,
       webUrl: `${base}/sites/sandbox/Shared%20Documents${row.parent_id === null ? "" : `${encodeURI(this.pathOf(row.id))}`}`,
-      eTag: `"{${guid}},${row.version}"`,
-      cTag: `"c:{${guid}},${row.version}"`,
+      ...tagsOf(row),
       createdBy: SANDBOX_IDENTITY,
       lastModifiedBy: SANDBOX_IDENTITY,
       parentReference:
@@ -590,4 +637,19 @@ async function stableId(path: string): Promise<string> {
     await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`sandbox-graph:${path}`)),
   );
   return `01${Array.from(digest, (b) => alphabet[b % 32]).join("")}`;
+}
+
+/** eTag (metadata and content) and cTag (content): both move with the version, which every write bumps. */
+function tagsOf(row: ItemRow): { eTag: string; cTag: string } {
+  const guid = row.id.slice(2, 34);
+  return { eTag: `"{${guid}},${row.version}"`, cTag: `"c:{${guid}},${row.version}"` };
+}
+
+/** An If-Match header holds when absent, or when it is `*` or the item's eTag or cTag and the item exists. */
+function tagMatches(row: ItemRow | null, ifMatch: string | undefined): boolean {
+  if (ifMatch === undefined) return true;
+  if (!row) return false;
+  const tag = ifMatch.trim();
+  const { eTag, cTag } = tagsOf(row);
+  return tag === "*" || tag === eTag || tag === cTag;
 }
