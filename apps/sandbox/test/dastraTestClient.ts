@@ -5,24 +5,26 @@ import { inject } from "vitest";
 export const BASE = "http://sandbox.test";
 export const WS = "/v1/ws/1";
 export const BASIC_SANDBOX = `Basic ${btoa("sandbox-public:sandbox-private")}`;
+/** The second API key pair of the same workspace, with its own rate budget. */
+export const BASIC_SANDBOX_2 = `Basic ${btoa("sandbox-public-2:sandbox-private-2")}`;
 
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, init);
 }
 
-export async function token(): Promise<string> {
+export async function token(basic = BASIC_SANDBOX): Promise<string> {
   const res = await call("/connect/token", {
     method: "POST",
-    headers: { Authorization: BASIC_SANDBOX, "Content-Type": "application/x-www-form-urlencoded" },
+    headers: { Authorization: basic, "Content-Type": "application/x-www-form-urlencoded" },
     body: "grant_type=client_credentials&scope=api1",
   });
   if (res.status !== 200) throw new Error(`token: HTTP ${res.status}`);
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
-/** A client holding a bearer token, sending JSON (JSON Patch for PATCH). */
-export async function dastraClient() {
-  const bearer = await token();
+/** A client holding a bearer token of the given key pair, sending JSON (JSON Patch for PATCH). */
+export async function dastraClient(basic = BASIC_SANDBOX) {
+  const bearer = await token(basic);
   const send = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     call(path, {
       method,
@@ -41,7 +43,7 @@ export async function dastraClient() {
     post: (path: string, body?: unknown) => send("POST", path, body),
     put: (path: string, body?: unknown) => send("PUT", path, body),
     patch: (path: string, ops: unknown) => send("PATCH", path, ops),
-    delete: (path: string) => send("DELETE", path),
+    delete: (path: string, body?: unknown) => send("DELETE", path, body),
     raw: send,
   };
 }

@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import { type SandboxBindings, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import type { Dto } from "./dastraDtos";
-import { type ApiResult, SANDBOX_WORKSPACE_ID } from "./dastraState";
+import { type ApiResult, SANDBOX_WORKSPACE_ID, type Table } from "./dastraState";
 import type { ListParams } from "./listQuery";
 
 // The emulated Dastra API: /connect/token, /status, /rate-limiting-state and /v1/... as in Dastra's OpenAPI file.
@@ -39,6 +39,15 @@ async function readJson(c: Ctx): Promise<unknown | Response> {
   } catch {
     return jsonError(c, 400, "invalid_json", "The request body is not valid JSON");
   }
+}
+
+/** A JSON body that must be one DTO object (POST and PUT of a record). */
+async function readDto(c: Ctx, dtoName: string): Promise<Dto | Response> {
+  const body = await readJson(c);
+  if (body instanceof Response) return body;
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return jsonError(c, 400, "validation_error", `Body must be a ${dtoName} object`);
+  return body as Dto;
 }
 
 function listParams(c: Ctx): ListParams {
@@ -136,11 +145,8 @@ dastraApp.get(dsrs, async (c) => {
 });
 
 dastraApp.post(dsrs, async (c) => {
-  const body = await readJson(c);
-  if (body instanceof Response) return body;
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    return jsonError(c, 400, "validation_error", "Body must be a DataSubjectRequestDto object");
-  return send(c, await stub(c).createDsr(body as Dto));
+  const body = await readDto(c, "DataSubjectRequestDto");
+  return body instanceof Response ? body : send(c, await stub(c).createDsr(body));
 });
 
 dastraApp.post(`${dsrs}/workflow`, async (c) => {
@@ -240,11 +246,8 @@ dastraApp.get(tasks, async (c) =>
 );
 
 dastraApp.post(tasks, async (c) => {
-  const body = await readJson(c);
-  if (body instanceof Response) return body;
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    return jsonError(c, 400, "validation_error", "Body must be a TaskCreateUpdateDto object");
-  return send(c, await stub(c).createTask(body as Dto));
+  const body = await readDto(c, "TaskCreateUpdateDto");
+  return body instanceof Response ? body : send(c, await stub(c).createTask(body));
 });
 
 dastraApp.get(`${tasks}/:id{[0-9]+}`, async (c) => send(c, await stub(c).getTask(id(c))));
@@ -279,11 +282,8 @@ dastraApp.get(actors, async (c) =>
 );
 
 dastraApp.post(actors, async (c) => {
-  const body = await readJson(c);
-  if (body instanceof Response) return body;
-  if (typeof body !== "object" || body === null || Array.isArray(body))
-    return jsonError(c, 400, "validation_error", "Body must be an ActorDto object");
-  return send(c, await stub(c).createActor(body as Dto));
+  const body = await readDto(c, "ActorDto");
+  return body instanceof Response ? body : send(c, await stub(c).createActor(body));
 });
 
 dastraApp.get(`${actors}/:id{[0-9]+}`, async (c) => send(c, await stub(c).getActor(id(c))));
@@ -293,6 +293,37 @@ dastraApp.patch(`${actors}/:id{[0-9]+}`, async (c) => {
   if (body instanceof Response) return body;
   return send(c, await stub(c).patchActor(id(c), body));
 });
+
+// ---- PUT and DELETE of DSRs, tasks and actors -----------------------------------------------
+const RECORD_ROUTES: Array<[path: string, table: Table, putBody: string]> = [
+  [dsrs, "dsrs", "DataSubjectRequestDto"],
+  [tasks, "tasks", "TaskCreateUpdateDto"],
+  [actors, "actors", "ActorDto"],
+];
+for (const [path, table, putBody] of RECORD_ROUTES) {
+  dastraApp.put(`${path}/:id{[0-9]+}`, async (c) => {
+    const body = await readDto(c, putBody);
+    return body instanceof Response ? body : send(c, await stub(c).replaceRecord(table, id(c), body));
+  });
+  dastraApp.delete(`${path}/:id{[0-9]+}`, async (c) =>
+    send(c, await stub(c).deleteRecord(table, id(c)), () => c.body(null, 200)),
+  );
+}
+
+// Bulk DELETE (Tasks and Actors only, as in the OpenAPI file): body is an array of int32 ids; unknown ids are ignored.
+for (const [path, table] of [
+  [tasks, "tasks"],
+  [actors, "actors"],
+] as const) {
+  dastraApp.delete(path, async (c) => {
+    const ids = await readJson(c);
+    if (ids instanceof Response) return ids;
+    if (!Array.isArray(ids) || !ids.every(Number.isInteger))
+      return jsonError(c, 400, "validation_error", "Body must be an array of int32 ids");
+    await stub(c).deleteRecords(table, ids);
+    return c.body(null, 200);
+  });
+}
 
 // ---- GenericRelationships -------------------------------------------------------------------
 const relationships = "/v1/ws/:ws/GenericRelationships";

@@ -43,8 +43,12 @@ export interface StoredFile {
   fileName: string;
 }
 
-export const SANDBOX_PUBLIC_KEY = "sandbox-public";
-export const SANDBOX_PRIVATE_KEY = "sandbox-private";
+/** API key pairs (public -> private) of the sandbox tenant, all on workspace 1; each has its own rate budget, as in Dastra. */
+const API_KEYS = new Map([
+  ["sandbox-public", "sandbox-private"],
+  ["sandbox-public-2", "sandbox-private-2"],
+]);
+const isApiKey = (publicKey: string, privateKey: string) => API_KEYS.get(publicKey) === privateKey;
 export const SANDBOX_WORKSPACE_ID = 1;
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
@@ -59,7 +63,20 @@ const fail = (status: ApiError["status"], error: string, message: string): ApiEr
 const notFound = (what: string, id: unknown) => fail(404, "not_found", `${what} ${String(id)} does not exist`);
 const now = () => new Date().toISOString();
 
-type Table = "dsrs" | "tasks" | "actors";
+export type Table = "dsrs" | "tasks" | "actors";
+
+const RECORD_NAMES: Record<Table, string> = { dsrs: "DataSubjectRequest", tasks: "Task", actors: "Actor" };
+const BUILDERS: Record<Table, (input: Dto, id: number, created: string) => Dto> = {
+  dsrs: newDsr,
+  tasks: newTask,
+  actors: newActor,
+};
+/** Counters the server maintains from other records: a PUT body cannot reset them. */
+const SERVER_OWNED: Record<Table, string[]> = {
+  dsrs: ["nbMessages", "nbMessagesNotViewed"],
+  tasks: ["workspaceId", "nbSubTasks", "nbSubTasksClosed"],
+  actors: ["nbReferences"],
+};
 
 /** The emulated Dastra tenant: one workspace, its records, webhooks, tokens and rate-limit windows, in SQLite. */
 export class DastraState extends DurableObject<SandboxEnv> {
@@ -120,7 +137,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
 
   /** OAuth2 client credentials; answers the token or null for invalid_client. */
   issueToken(publicKey: string, privateKey: string): { access_token: string; expires_in: number } | null {
-    if (publicKey !== SANDBOX_PUBLIC_KEY || privateKey !== SANDBOX_PRIVATE_KEY) return null;
+    if (!isApiKey(publicKey, privateKey)) return null;
     const bytes = crypto.getRandomValues(new Uint8Array(32));
     const token = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
     const lifetime = this.settings().tokenLifetimeSeconds;
@@ -150,8 +167,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
       clientId = row.client_id;
     } else if (scheme?.toLowerCase() === "basic" && credential) {
       const [pub, priv] = decodeBasic(credential);
-      if (pub !== SANDBOX_PUBLIC_KEY || priv !== SANDBOX_PRIVATE_KEY)
-        return fail(401, "invalid_client", "Unknown API key");
+      if (!isApiKey(pub, priv)) return fail(401, "invalid_client", "Unknown API key");
       clientId = pub;
     } else {
       return fail(401, "unauthorized", "Send Authorization: Bearer <token> from /connect/token");
@@ -213,6 +229,46 @@ export class DastraState extends DurableObject<SandboxEnv> {
       if (err instanceof PatchError) return fail(400, "invalid_patch", err.message);
       throw err;
     }
+  }
+
+  /**
+   * PUT: the body replaces the record. Fields not sent go back to their defaults (anchored at the creation date, so
+   * e.g. a DSR's default expiryTime stays its legal deadline); id, dates and counters stay the server's. The result
+   * goes through the same validation and events as a PATCH.
+   */
+  async replaceRecord(table: Table, id: number, input: Dto): Promise<ApiResult<Dto>> {
+    const before = this.one(table, id);
+    if (!before) return notFound(RECORD_NAMES[table], id);
+    const after = BUILDERS[table](input, id, before.dateCreation as string);
+    for (const key of SERVER_OWNED[table]) after[key] = before[key];
+    after.dateUpdate = now();
+    if (table === "dsrs") return this.updateDsr(before, after);
+    if (table === "tasks") return this.updateTask(before, after);
+    return this.saveActor(after);
+  }
+
+  /** DELETE of one record: 404 if it does not exist. No webhook: NotificationChannel has no deletion event for these. */
+  deleteRecord(table: Table, id: number): ApiResult<null> {
+    return this.deleteRecords(table, [id]) ? ok(null) : notFound(RECORD_NAMES[table], id);
+  }
+
+  /** Deletes the records that exist among `ids` (a bulk DELETE ignores unknown ids); answers how many went. */
+  deleteRecords(table: Table, ids: number[]): number {
+    let deleted = 0;
+    for (const id of ids) {
+      if (!this.one(table, id)) continue;
+      this.sql.exec(`DELETE FROM ${table} WHERE id = ?`, id);
+      if (table === "dsrs") {
+        this.sql.exec(
+          "DELETE FROM dsr_attachment_chunks WHERE attachment_id IN (SELECT id FROM dsr_attachments WHERE dsr_id = ?)",
+          id,
+        );
+        this.sql.exec("DELETE FROM dsr_attachments WHERE dsr_id = ?", id);
+        this.sql.exec("DELETE FROM messages WHERE dsr_id = ?", id);
+      }
+      deleted++;
+    }
+    return deleted;
   }
 
   // ---- data subject requests ------------------------------------------------------------------
@@ -551,11 +607,14 @@ export class DastraState extends DurableObject<SandboxEnv> {
     const before = this.one("actors", id);
     if (!before) return notFound("Actor", id);
     const patched = this.patch(before, operations);
-    if (!patched.ok) return patched;
-    const problem = actorProblem(patched.value);
+    return patched.ok ? this.saveActor(patched.value) : patched;
+  }
+
+  private saveActor(actor: Dto): ApiResult<Dto> {
+    const problem = actorProblem(actor);
     if (problem) return fail(400, "validation_error", problem);
-    this.save("actors", patched.value);
-    return ok(patched.value);
+    this.save("actors", actor);
+    return ok(actor);
   }
 
   // ---- generic relationships ------------------------------------------------------------------
