@@ -87,6 +87,40 @@ describe("Graph emulator: Range downloads", () => {
     expect(new Uint8Array(await byPath.arrayBuffer())).toEqual(file.slice(4095));
   });
 
+  it("tags every download with the item's eTag, so a ranged reader notices a change between parts", async () => {
+    const drive = await driveId();
+    const { id, download } = await upload("tagged.txt", new TextEncoder().encode("first version"));
+    const item = await json(await graph("GET", `/drives/${drive}/items/${id}`));
+    const part1 = await ranged(download, "bytes=0-4");
+    expect(part1.headers.get("ETag")).toBe(item.eTag);
+    expect(await part1.text()).toBe("first");
+    await graph("PUT", `/drives/${drive}/items/${id}/content`, "second version");
+    const part2 = await ranged(download, "bytes=5-");
+    expect(part2.headers.get("ETag")).not.toBe(item.eTag);
+    expect(part2.headers.get("ETag")).toBe((await json(await graph("GET", `/drives/${drive}/items/${id}`))).eTag);
+    expect(await part2.text()).toBe("d version");
+  });
+
+  it("answers 304 to GET .../content whose If-None-Match names the current eTag or cTag, else redirects", async () => {
+    const drive = await driveId();
+    const { id } = await upload("cached.txt", new TextEncoder().encode("cached"));
+    const item = await json(await graph("GET", `/drives/${drive}/items/${id}`));
+    const content = `/drives/${drive}/items/${id}/content`;
+    for (const tag of [item.eTag, item.cTag]) {
+      const res = await graph("GET", content, undefined, { "If-None-Match": tag });
+      expect(res.status).toBe(304);
+      expect(await res.text()).toBe("");
+    }
+    const byPath = await graph("GET", `/drives/${drive}/root:/cached.txt:/content`, undefined, {
+      "If-None-Match": item.eTag,
+    });
+    expect(byPath.status).toBe(304);
+    await graph("PUT", content, "changed");
+    const changed = await graph("GET", content, undefined, { "If-None-Match": item.eTag });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toBe("changed");
+  });
+
   it("slices a large upload-session file across its uneven stored chunks, and the parts rebuild it exactly", async () => {
     const drive = await driveId();
     const file = bytesOf(5 * 1024 * 1024 + 777, 5);

@@ -185,6 +185,15 @@ graphApp.all("/v1.0/*", async (c) => {
     found
       ? c.json(selectProperties(found, select))
       : graphError(c, 404, "itemNotFound", "The resource could not be found.");
+  // GET .../content: 304 when If-None-Match names the current eTag or cTag, as Graph documents; otherwise, like Graph,
+  // a 302 to the short-lived pre-authenticated URL, which fetch follows.
+  const download = (found: DriveItem | null) => {
+    if (!found) return graphError(c, 404, "itemNotFound", "The resource could not be found.");
+    const location = found["@microsoft.graph.downloadUrl"];
+    if (!location) return graphError(c, 400, "invalidRequest", "Folders have no content to download.");
+    const known = c.req.header("If-None-Match");
+    return known === found.eTag || known === found.cTag ? c.body(null, 304) : c.redirect(location, 302);
+  };
   // A redaction must not overwrite or delete a document changed since it was read: If-Match carries its eTag.
   const ifMatch = c.req.header("If-Match");
 
@@ -222,14 +231,7 @@ graphApp.all("/v1.0/*", async (c) => {
   }
 
   const content = CONTENT.exec(rest);
-  if (content && method === "GET") {
-    // Real Graph answers 302 to a short-lived pre-authenticated URL; fetch follows it.
-    const found = await state.item(base, content[1] ?? "root", true);
-    if (!found) return graphError(c, 404, "itemNotFound", "The resource could not be found.");
-    const location = found["@microsoft.graph.downloadUrl"];
-    if (!location) return graphError(c, 400, "invalidRequest", "Folders have no content to download.");
-    return c.redirect(location, 302);
-  }
+  if (content && method === "GET") return download(await state.item(base, content[1] ?? "root", true));
   if (content && method === "PUT") {
     const bytes = await readSimpleUpload(c);
     if (bytes instanceof Response) return bytes;
@@ -250,13 +252,7 @@ graphApp.all("/v1.0/*", async (c) => {
         "The item path is empty or contains characters that are not allowed.",
       );
     if (action === undefined && method === "GET") return one(await state.itemByPath(base, parentId, path, true));
-    if (action === "content" && method === "GET") {
-      const found = await state.itemByPath(base, parentId, path, true);
-      const location = found?.["@microsoft.graph.downloadUrl"];
-      return location
-        ? c.redirect(location, 302)
-        : graphError(c, 404, "itemNotFound", "The resource could not be found.");
-    }
+    if (action === "content" && method === "GET") return download(await state.itemByPath(base, parentId, path, true));
     const name = path;
     if (action === "content" && method === "PUT") {
       const conflict = conflictBehavior(c.req.query("@microsoft.graph.conflictBehavior"));
