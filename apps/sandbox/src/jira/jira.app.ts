@@ -6,6 +6,7 @@ import { isAtlassianDocument } from "./atlassianDocument";
 import { jiraError } from "./jiraError";
 import { parseJql } from "./jiraJql";
 import type { IssueQuery } from "./jiraState";
+import { SANDBOX_USER, userById, userShape, usersMatching } from "./jiraUsers";
 import { ISSUE_TYPES, PROJECT } from "./jiraWorkflow";
 
 export const JIRA_EMAIL = "sandbox@example.com";
@@ -26,6 +27,8 @@ const createInput = z.object({
     description: z.optional(z.unknown()),
     duedate: z.optional(z.nullable(z.string())),
     labels: z.optional(z.array(z.string())),
+    // {accountId: null} or null unassigns, as in Jira.
+    assignee: z.optional(z.nullable(z.object({ accountId: z.optional(z.nullable(z.string())) }))),
   }),
 });
 const searchInput = z.object({
@@ -83,6 +86,15 @@ jiraApp.use("*", async (c, next) => {
   return next();
 });
 
+/** startAt / maxResults paging of the older list endpoints; null when either is not a non-negative integer. */
+function offsetPage(c: Context<SandboxBindings>, defaultMax: number): { startAt: number; maxResults: number } | null {
+  const startAt = Number(c.req.query("startAt") ?? 0);
+  const maxResults = Number(c.req.query("maxResults") ?? defaultMax);
+  return [startAt, maxResults].every((n) => Number.isInteger(n) && n >= 0) ? { startAt, maxResults } : null;
+}
+
+const badPage = (c: Parameters<typeof jiraError>[0]) =>
+  jiraError(c, 400, ["startAt and maxResults must be non-negative integers."]);
 const notJson = (c: Parameters<typeof jiraError>[0]) =>
   jiraError(c, 400, ["Unexpected character: the request body is not valid JSON."]);
 const noIssue = (c: Parameters<typeof jiraError>[0]) =>
@@ -102,8 +114,14 @@ function editableFieldErrors(f: IssueFields): Record<string, string> {
     errors.duedate = `Error parsing date string: ${f.duedate}`;
   const spaced = f.labels?.find((l) => /\s/.test(l) || l === "");
   if (spaced !== undefined) errors.labels = `The label '${spaced}' contains spaces which is invalid.`;
+  const accountId = f.assignee?.accountId;
+  if (accountId && !userById(accountId))
+    errors.assignee = "Specified user does not exist or you do not have required permissions";
   return errors;
 }
+
+/** The assignee to store: undefined leaves it as it is, null unassigns. */
+const assigneeOf = (f: IssueFields) => (f.assignee === undefined ? undefined : (f.assignee?.accountId ?? null));
 
 const missingFields = { fields: "Field 'fields' is required and must hold the issue's fields." };
 
@@ -126,6 +144,7 @@ jiraApp.post("/rest/api/3/issue", async (c) => {
     description: f.description ?? null,
     duedate: f.duedate ?? null,
     labels: f.labels ?? [],
+    assignee: assigneeOf(f) ?? null,
   });
   return c.json(created, 201);
 });
@@ -147,8 +166,34 @@ jiraApp.put("/rest/api/3/issue/:idOrKey", async (c) => {
     description: f.description,
     duedate: f.duedate,
     labels: f.labels,
+    assignee: assigneeOf(f),
   });
   return result === "no_issue" ? noIssue(c) : c.body(null, 204);
+});
+
+// deleteSubtasks is accepted and has nothing to act on: the emulator's issues have no sub-tasks.
+jiraApp.delete("/rest/api/3/issue/:idOrKey", async (c) =>
+  (await jiraState(c.env).delete(baseOf(c.req.url), c.req.param("idOrKey"))) ? c.body(null, 204) : noIssue(c),
+);
+
+jiraApp.get("/rest/api/3/myself", (c) =>
+  c.json({
+    ...userShape(baseOf(c.req.url), SANDBOX_USER),
+    groups: { size: 0, items: [] },
+    applicationRoles: { size: 0, items: [] },
+    expand: "groups,applicationRoles",
+  }),
+);
+
+jiraApp.get("/rest/api/3/user/search", (c) => {
+  const { query, accountId } = c.req.query();
+  if (!query === !accountId)
+    return jiraError(c, 400, ["Exactly one of the query parameters 'query' or 'accountId' must be provided."]);
+  const page = offsetPage(c, 50);
+  if (!page) return badPage(c);
+  const { startAt, maxResults } = page;
+  const found = query ? usersMatching(query) : [userById(accountId ?? "")].filter((u) => u !== undefined);
+  return c.json(found.slice(startAt, startAt + maxResults).map((u) => userShape(baseOf(c.req.url), u)));
 });
 
 jiraApp.get("/rest/api/3/issue/:idOrKey", async (c) => {
@@ -262,12 +307,14 @@ jiraApp.post("/rest/api/3/issue/:idOrKey/comment", async (c) => {
 });
 
 jiraApp.get("/rest/api/3/issue/:idOrKey/comment", async (c) => {
-  const startAt = Number(c.req.query("startAt") ?? 0);
-  const maxResults = Number(c.req.query("maxResults") ?? 5000);
-  if (!Number.isInteger(startAt) || startAt < 0 || !Number.isInteger(maxResults) || maxResults < 0) {
-    return jiraError(c, 400, ["startAt and maxResults must be non-negative integers."]);
-  }
-  const page = await jiraState(c.env).comments(baseOf(c.req.url), c.req.param("idOrKey"), startAt, maxResults);
+  const range = offsetPage(c, 5000);
+  if (!range) return badPage(c);
+  const page = await jiraState(c.env).comments(
+    baseOf(c.req.url),
+    c.req.param("idOrKey"),
+    range.startAt,
+    range.maxResults,
+  );
   return page ? c.json(page) : noIssue(c);
 });
 

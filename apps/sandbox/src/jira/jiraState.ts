@@ -2,24 +2,18 @@ import { DurableObject } from "cloudflare:workers";
 import { WebhookOutbox } from "../emulation/webhookOutbox";
 import type { SandboxEnv } from "../env";
 import type { JqlClause, JqlQuery } from "./jiraJql";
+import { SANDBOX_USER, userById, userShape } from "./jiraUsers";
 import { ISSUE_TYPES, PROJECT, statusById, TRANSITIONS } from "./jiraWorkflow";
 
 export const JIRA_WEBHOOK_SECRET = "sandbox-jira-secret";
-/** The account behind the sandbox's basic-auth credentials. */
-export const SANDBOX_USER = {
-  accountId: "5b10ac8d82e05b22cc7d4ef5",
-  displayName: "Sandbox Automation",
-  active: true,
-  accountType: "atlassian",
-  timeZone: "Europe/Paris",
-};
-
 export interface NewIssue {
   summary: string;
   issueTypeId: string;
   description: unknown;
   duedate: string | null;
   labels: string[];
+  /** accountId of a site user (checked by the caller), or null for unassigned. */
+  assignee: string | null;
 }
 
 export interface IssueQuery {
@@ -49,6 +43,7 @@ type IssueRow = {
   duedate: string | null;
   labels: string;
   status_id: string;
+  assignee_id: string | null;
   created: string;
   updated: string;
 };
@@ -63,6 +58,7 @@ const ALL_FIELDS = [
   "status",
   "duedate",
   "labels",
+  "assignee",
   "created",
   "updated",
   "resolution",
@@ -88,7 +84,9 @@ export class JiraState extends DurableObject<SandboxEnv> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS issues (
       id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, number INTEGER NOT NULL, summary TEXT NOT NULL, issuetype_id TEXT NOT NULL,
-      description TEXT, duedate TEXT, labels TEXT NOT NULL, status_id TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)`);
+      description TEXT, duedate TEXT, labels TEXT NOT NULL, status_id TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, assignee_id TEXT)`);
+    // Deleted issues' ids and numbers, so that neither is ever handed out again.
+    this.sql.exec("CREATE TABLE IF NOT EXISTS deleted_issues (id INTEGER NOT NULL, number INTEGER NOT NULL)");
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS issue_properties (issue_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (issue_id, key))",
     );
@@ -99,7 +97,8 @@ export class JiraState extends DurableObject<SandboxEnv> {
   }
 
   async reset(): Promise<void> {
-    for (const table of ["issues", "issue_properties", "comments"]) this.sql.exec(`DELETE FROM ${table}`);
+    for (const table of ["issues", "issue_properties", "comments", "deleted_issues"])
+      this.sql.exec(`DELETE FROM ${table}`);
     await this.outbox.reset();
   }
 
@@ -126,14 +125,16 @@ export class JiraState extends DurableObject<SandboxEnv> {
   /** Creates an issue in PRIV and announces it with jira:issue_created. */
   async create(base: string, input: NewIssue): Promise<{ id: string; key: string; self: string }> {
     const next = this.sql
-      .exec<{ id: number | null; number: number | null }>("SELECT MAX(id) AS id, MAX(number) AS number FROM issues")
+      .exec<{ id: number | null; number: number | null }>(
+        "SELECT MAX(id) AS id, MAX(number) AS number FROM (SELECT id, number FROM issues UNION ALL SELECT id, number FROM deleted_issues)",
+      )
       .one();
     const id = (next.id ?? 9999) + 1;
     const number = (next.number ?? 0) + 1;
     const key = `${PROJECT.key}-${number}`;
     const now = jiraTime();
     this.sql.exec(
-      "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '10000', ?, ?)",
+      "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated, assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '10000', ?, ?, ?)",
       id,
       key,
       number,
@@ -144,6 +145,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
       JSON.stringify(input.labels),
       now,
       now,
+      input.assignee,
     );
     await this.emit(base, "jira:issue_created", "issue_created", id);
     return { id: String(id), key, self: `${restBase(base)}/issue/${id}` };
@@ -162,6 +164,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
       description: row.description,
       duedate: row.duedate,
       labels: (JSON.parse(row.labels) as string[]).join(" "),
+      assignee: row.assignee_id,
     };
     const after = { ...before };
     if (changes.summary !== undefined) after.summary = changes.summary;
@@ -169,32 +172,51 @@ export class JiraState extends DurableObject<SandboxEnv> {
       after.description = changes.description === null ? null : JSON.stringify(changes.description);
     if (changes.duedate !== undefined) after.duedate = changes.duedate;
     if (changes.labels !== undefined) after.labels = changes.labels.join(" ");
+    if (changes.assignee !== undefined) after.assignee = changes.assignee;
+    // The assignee's item carries account ids in from/to and display names in the strings.
+    const id = (field: string, value: string | null | undefined) => (field === "assignee" ? (value ?? null) : null);
+    const text = (field: string, value: string | null | undefined) =>
+      field === "assignee" ? ((value && userById(value)?.displayName) ?? null) : (value ?? null);
     const items = Object.keys(before)
       .filter((field) => before[field] !== after[field])
       .map((field) => ({
         field,
         fieldtype: "jira",
         fieldId: field,
-        from: null,
+        from: id(field, before[field]),
         // ADF bodies are not repeated in the changelog, as in Jira's own (it carries rendered text there).
-        fromString: field === "description" ? null : (before[field] ?? null),
-        to: null,
-        toString: field === "description" ? null : (after[field] ?? null),
+        fromString: field === "description" ? null : text(field, before[field]),
+        to: id(field, after[field]),
+        toString: field === "description" ? null : text(field, after[field]),
       }));
     if (items.length === 0) return "done";
     this.sql.exec(
-      "UPDATE issues SET summary = ?, description = ?, duedate = ?, labels = ?, updated = ? WHERE id = ?",
+      "UPDATE issues SET summary = ?, description = ?, duedate = ?, labels = ?, assignee_id = ?, updated = ? WHERE id = ?",
       after.summary,
       after.description,
       after.duedate,
       JSON.stringify(changes.labels ?? JSON.parse(row.labels)),
+      after.assignee,
       jiraTime(),
       row.id,
     );
-    await this.emit(base, "jira:issue_updated", "issue_updated", row.id, {
+    const assignedOnly = items.every((item) => item.field === "assignee");
+    await this.emit(base, "jira:issue_updated", assignedOnly ? "issue_assigned" : "issue_updated", row.id, {
       changelog: { id: String(Date.now()), items },
     });
     return "done";
+  }
+
+  /** Deletes the issue with its properties and comments, announced by jira:issue_deleted; its id and key are never reused. */
+  async delete(base: string, idOrKey: string): Promise<boolean> {
+    const row = this.findIssue(idOrKey);
+    if (!row) return false;
+    await this.emit(base, "jira:issue_deleted", "issue_deleted", row.id);
+    this.sql.exec("DELETE FROM issues WHERE id = ?", row.id);
+    this.sql.exec("DELETE FROM issue_properties WHERE issue_id = ?", row.id);
+    this.sql.exec("DELETE FROM comments WHERE issue_id = ?", row.id);
+    this.sql.exec("INSERT INTO deleted_issues (id, number) VALUES (?, ?)", row.id, row.number);
+    return true;
   }
 
   get(base: string, idOrKey: string, query: IssueQuery = {}): JiraIssue | null {
@@ -376,7 +398,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
       timestamp: Date.now(),
       webhookEvent,
       issue_event_type_name: eventTypeName,
-      user: { self: `${restBase(base)}/user?accountId=${SANDBOX_USER.accountId}`, ...SANDBOX_USER },
+      user: userShape(base, SANDBOX_USER),
       issue: this.shape(base, row, ["*all"]),
       ...extra,
     };
@@ -443,6 +465,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
       const names = wanted.some((f) => f === "*all" || f === "*navigable") ? ALL_FIELDS : wanted;
       const type = ISSUE_TYPES.find((t) => t.id === row.issuetype_id) ?? ISSUE_TYPES[0];
       const done = statusById(row.status_id).statusCategory.key === "done";
+      const assignee = row.assignee_id ? userById(row.assignee_id) : undefined;
       const all: Record<string, JsonValue> = {
         summary: row.summary,
         description: row.description ? (JSON.parse(row.description) as JsonValue) : null,
@@ -456,6 +479,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
         status: this.statusShape(base, row.status_id),
         duedate: row.duedate,
         labels: JSON.parse(row.labels) as string[],
+        assignee: assignee ? userShape(base, assignee) : null,
         created: row.created,
         updated: row.updated,
         resolution: done ? { id: "10000", name: "Done" } : null,
@@ -477,7 +501,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
   }
 
   private commentShape(base: string, row: CommentRow) {
-    const author = { self: `${restBase(base)}/user?accountId=${SANDBOX_USER.accountId}`, ...SANDBOX_USER };
+    const author = userShape(base, SANDBOX_USER);
     return {
       self: `${restBase(base)}/issue/${row.issue_id}/comment/${row.id}`,
       id: String(row.id),
