@@ -14,6 +14,11 @@ const PAUL_ID = "712020:8a4b6c2d-1e3f-4a5b-9c7d-0e1f2a3b4c5d";
 const jira = (method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH) =>
   jsonCall("/jira/rest/api/3", method, path, body, headers);
 const json = readJson;
+const adf = (text: string) => ({
+  type: "doc",
+  version: 1,
+  content: [{ type: "paragraph", content: [{ type: "text", text }] }],
+});
 
 async function seed(): Promise<void> {
   await env.FAULTS.get(env.FAULTS.idFromName("sandbox")).clear();
@@ -154,6 +159,20 @@ describe("Jira emulator: assignee", () => {
     expect(await assigneeOf()).toBeUndefined();
   });
 
+  it("assigns and unassigns through PUT .../assignee (204), 404 for an unknown issue, 400 for an unknown user", async () => {
+    const assign = (key: string, body: unknown) => jira("PUT", `/issue/${key}/assignee`, body);
+    expect((await assign("PRIV-1", { accountId: DPO_ID })).status).toBe(204);
+    expect((await json(await jira("GET", "/issue/PRIV-1"))).fields.assignee.displayName).toBe("Claire Dubois");
+    const unknown = await assign("PRIV-1", { accountId: "nobody" });
+    expect(unknown.status).toBe(400);
+    expect((await json(unknown)).errors).toHaveProperty("assignee");
+    expect((await assign("PRIV-1", { accountId: 42 })).status).toBe(400);
+    expect((await assign("PRIV-99", { accountId: DPO_ID })).status).toBe(404);
+    expect((await json(await jira("GET", "/issue/PRIV-1"))).fields.assignee.accountId).toBe(DPO_ID);
+    expect((await assign("PRIV-1", { accountId: null })).status).toBe(204);
+    expect((await json(await jira("GET", "/issue/PRIV-1"))).fields.assignee).toBeNull();
+  });
+
   it("refuses an unknown accountId with a field error, on create and on edit", async () => {
     const create = await jira("POST", "/issue", {
       fields: {
@@ -178,12 +197,10 @@ describe("Jira emulator: assignee", () => {
 describe("Jira emulator: delete", () => {
   beforeEach(seed);
 
-  it("deletes an issue (204), which then answers 404 everywhere and leaves search; keys are not reused", async () => {
+  it("deletes an issue (204), which then answers 404 everywhere and leaves search; ids, keys and comment ids are not reused", async () => {
     const issue = await createIssue("Objection request #11");
     await jira("PUT", `/issue/${issue.key}/properties/dastra`, { dsrId: 11 });
-    await jira("POST", `/issue/${issue.key}/comment`, {
-      body: { type: "doc", version: 1, content: [{ type: "paragraph", content: [{ type: "text", text: "x" }] }] },
-    });
+    const comment = await json(await jira("POST", `/issue/${issue.key}/comment`, { body: adf("x") }));
     const res = await jira("DELETE", `/issue/${issue.key}?deleteSubtasks=true`);
     expect(res.status).toBe(204);
     expect(await res.text()).toBe("");
@@ -206,6 +223,8 @@ describe("Jira emulator: delete", () => {
     const next = await createIssue("Access request #12");
     expect(next).toMatchObject({ id: "10002", key: "PRIV-3" });
     expect(issue).toMatchObject({ id: "10001", key: "PRIV-2" });
+    const after = await json(await jira("POST", `/issue/${next.key}/comment`, { body: adf("y") }));
+    expect(Number(after.id)).toBe(Number(comment.id) + 1);
   });
 
   it("answers 401 without credentials and deletes nothing", async () => {

@@ -38,6 +38,8 @@ const searchInput = z.object({
   fields: z.optional(z.array(z.string())),
   properties: z.optional(z.array(z.string())),
 });
+const assigneeInput = z.object({ accountId: z.optional(z.nullable(z.string())) });
+const UNKNOWN_USER = "Specified user does not exist or you do not have required permissions";
 const transitionInput = z.object({ transition: z.object({ id: z.string() }) });
 const commentInput = z.object({ body: z.unknown() });
 
@@ -115,8 +117,7 @@ function editableFieldErrors(f: IssueFields): Record<string, string> {
   const spaced = f.labels?.find((l) => /\s/.test(l) || l === "");
   if (spaced !== undefined) errors.labels = `The label '${spaced}' contains spaces which is invalid.`;
   const accountId = f.assignee?.accountId;
-  if (accountId && !userById(accountId))
-    errors.assignee = "Specified user does not exist or you do not have required permissions";
+  if (accountId && !userById(accountId)) errors.assignee = UNKNOWN_USER;
   return errors;
 }
 
@@ -168,6 +169,18 @@ jiraApp.put("/rest/api/3/issue/:idOrKey", async (c) => {
     labels: f.labels,
     assignee: assigneeOf(f),
   });
+  return result === "no_issue" ? noIssue(c) : c.body(null, 204);
+});
+
+// The dedicated assign call: {accountId}, null unassigns.
+jiraApp.put("/rest/api/3/issue/:idOrKey/assignee", async (c) => {
+  const json = await readJson(c.req.raw);
+  if (!json.ok) return notJson(c);
+  const parsed = assigneeInput.safeParse(json.value);
+  if (!parsed.success) return jiraError(c, 400, [], { accountId: "accountId must be a string or null." });
+  const accountId = parsed.data.accountId ?? null;
+  if (accountId && !userById(accountId)) return jiraError(c, 400, [], { assignee: UNKNOWN_USER });
+  const result = await jiraState(c.env).edit(baseOf(c.req.url), c.req.param("idOrKey"), { assignee: accountId });
   return result === "no_issue" ? noIssue(c) : c.body(null, 204);
 });
 

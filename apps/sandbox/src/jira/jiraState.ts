@@ -85,8 +85,10 @@ export class JiraState extends DurableObject<SandboxEnv> {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS issues (
       id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, number INTEGER NOT NULL, summary TEXT NOT NULL, issuetype_id TEXT NOT NULL,
       description TEXT, duedate TEXT, labels TEXT NOT NULL, status_id TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, assignee_id TEXT)`);
-    // Deleted issues' ids and numbers, so that neither is ever handed out again.
-    this.sql.exec("CREATE TABLE IF NOT EXISTS deleted_issues (id INTEGER NOT NULL, number INTEGER NOT NULL)");
+    // Deleted issues' ids, numbers and the highest comment id then, so that none is ever handed out again.
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS deleted_issues (id INTEGER NOT NULL, number INTEGER NOT NULL, last_comment_id INTEGER)",
+    );
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS issue_properties (issue_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (issue_id, key))",
     );
@@ -214,8 +216,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
     await this.emit(base, "jira:issue_deleted", "issue_deleted", row.id);
     this.sql.exec("DELETE FROM issues WHERE id = ?", row.id);
     this.sql.exec("DELETE FROM issue_properties WHERE issue_id = ?", row.id);
+    this.sql.exec(
+      "INSERT INTO deleted_issues (id, number, last_comment_id) VALUES (?, ?, (SELECT MAX(id) FROM comments))",
+      row.id,
+      row.number,
+    );
     this.sql.exec("DELETE FROM comments WHERE issue_id = ?", row.id);
-    this.sql.exec("INSERT INTO deleted_issues (id, number) VALUES (?, ?)", row.id, row.number);
     return true;
   }
 
@@ -322,7 +328,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
   async addComment(base: string, idOrKey: string, body: unknown) {
     const row = this.findIssue(idOrKey);
     if (!row) return null;
-    const id = (this.sql.exec<{ id: number | null }>("SELECT MAX(id) AS id FROM comments").one().id ?? 9999) + 1;
+    const id =
+      (this.sql
+        .exec<{ id: number | null }>(
+          "SELECT MAX(id) AS id FROM (SELECT id FROM comments UNION ALL SELECT last_comment_id FROM deleted_issues)",
+        )
+        .one().id ?? 9999) + 1;
     const now = jiraTime();
     this.sql.exec(
       "INSERT INTO comments (id, issue_id, body, created, updated) VALUES (?, ?, ?, ?, ?)",
