@@ -247,6 +247,23 @@ describe("Graph emulator: uploads and deletes", () => {
     expect((await send(0, 9)).status).toBe(404);
   });
 
+  it("indexes the text of a document finished through an upload session, so search finds it", async () => {
+    const drive = await driveId();
+    const text = new TextEncoder().encode("Minutes naming Quentinelle Vasseur-Brook, who asked for erasure.");
+    const session = await json(
+      await graph("POST", `/drives/${drive}/items/root:/Minutes/session notes.txt:/createUploadSession`, "{}", {
+        "Content-Type": "application/json",
+      }),
+    );
+    const done = await call(new URL(session.uploadUrl).pathname, {
+      method: "PUT",
+      headers: { "Content-Range": `bytes 0-${text.length - 1}/${text.length}` },
+      body: text,
+    });
+    expect(done.status).toBe(201);
+    expect(await searchNames(drive, "Vasseur-Brook")).toEqual(["session notes.txt"]);
+  });
+
   it("deletes an item (204), after which it is gone (404)", async () => {
     const drive = await driveId();
     const [csv] = (await json(await graph("GET", `/drives/${drive}/root/search(q='customers.csv')`))).value;

@@ -44,8 +44,11 @@ function stripMarkup(markup: string, paragraphEnd: RegExp): string {
     .replace(/&amp;/g, "&");
 }
 
-export async function extractSearchText(name: string, bytes: Uint8Array): Promise<string> {
+/** `bytes` is only read for a searchable type, so a large video finishing an upload session is never loaded whole. */
+export async function extractSearchText(name: string, bytes: Uint8Array | (() => Uint8Array)): Promise<string> {
   const ext = extension(name);
+  if (!(TEXT_EXTENSIONS.has(ext) || HTML_EXTENSIONS.has(ext) || ext === "docx")) return "";
+  if (typeof bytes === "function") bytes = bytes();
   let text = "";
   if (TEXT_EXTENSIONS.has(ext)) text = new TextDecoder().decode(bytes);
   else if (HTML_EXTENSIONS.has(ext))

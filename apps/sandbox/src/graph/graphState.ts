@@ -411,7 +411,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
       target.name,
       total,
       now,
-      await extractSearchText(target.name, this.readBytes(id)),
+      await extractSearchText(target.name, () => this.readBytes(id)),
     );
     return { ok: true, done: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
   }
