@@ -55,6 +55,25 @@ describe("Dastra emulator: fault injection", () => {
     expect(Date.now() - fast).toBeLessThan(400);
   });
 
+  it("loses the answer of a write it carried out (504), never of a read", async () => {
+    const api = await dastraClient();
+    await control("PUT", "/faults/dastra", { lostResponseRate: 1 });
+    const title = `lost answer ${crypto.randomUUID()}`;
+    const created = await api.post(`${WS}/DataSubjectRequests`, {
+      title,
+      areaId: 1,
+      locale: "en",
+      purposes: ["Access"],
+    });
+    expect(created.status).toBe(504);
+    expect(await created.json()).toMatchObject({ error: "gateway_timeout" });
+    // The write happened all the same: a read (never faulted this way) finds exactly one.
+    const found = await api.get(`${WS}/DataSubjectRequests?q=${encodeURIComponent(title)}`);
+    expect(found.status).toBe(200);
+    const page = (await found.json()) as { items: { title: string }[] };
+    expect(page.items.map((d) => d.title)).toEqual([title]);
+  });
+
   it("also faults the token endpoint, as a Dastra outage would", async () => {
     await control("PUT", "/faults/dastra", { errorRate: 1 });
     await expect(dastraClient()).rejects.toThrow("HTTP 503");

@@ -14,6 +14,7 @@ const faultInput = z.object({
   latencyMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(60_000))),
   errorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   throttleRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  lostResponseRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   retryAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
   outageUntil: z.optional(z.number().check(z.int(), z.gte(0))),
 });
@@ -72,7 +73,7 @@ controlApp.put("/faults/:service", async (c) => {
       {
         error: "invalid_body",
         message:
-          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms}",
+          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, lostResponseRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms}",
       },
       400,
     );

@@ -13,6 +13,11 @@ export interface FaultSettings {
   /** Share (0..1) of requests answered 429 with Retry-After (a "429 storm" is 1). */
   throttleRate?: number;
   retryAfterSeconds?: number;
+  /**
+   * Share (0..1) of writes (POST, PUT, PATCH, DELETE) that are carried out but answered 504, as when a gateway times
+   * out after the backend committed: the caller cannot tell, and a blind retry would do it twice.
+   */
+  lostResponseRate?: number;
   /** Epoch ms until which every request gets 503 (an outage window). */
   outageUntil?: number;
 }
