@@ -6,10 +6,12 @@ import {
   type Actor,
   actorSchema,
   type DataSubjectAttachment,
+  type DataSubjectMessage,
   type DataSubjectPurpose,
   type DataSubjectRequest,
   type DataSubjectRequestState,
   dataSubjectAttachmentSchema,
+  dataSubjectMessageSchema,
   dataSubjectRequestSchema,
   type Page,
   pageSchema,
@@ -315,6 +317,11 @@ export function createDastraClient(options: DastraClientOptions) {
   const getDsr = getter(dataSubjectRequestSchema, dsrBase);
   const taskBase = `${ws}/Tasks`;
   const listTasks = lister(taskSchema, taskBase);
+  const listMessages = lister(dataSubjectMessageSchema, `${ws}/DataSubjectMessages`);
+  const messagesOf = (dsrId: number, query: ListQuery) => ({
+    ...query,
+    params: { ...query.params, dataSubjectRequestId: dsrId },
+  });
   const actorBase = `${ws}/Actors`;
   const listActors = lister(actorSchema, actorBase);
   const actorQuery = (query: ListQuery | string = {}) => (typeof query === "string" ? { search: query } : query);
@@ -369,6 +376,10 @@ export function createDastraClient(options: DastraClientOptions) {
         }),
     },
     dataSubjectMessages: {
+      list: (dsrId: number, query: ListQuery = {}): Promise<Page<DataSubjectMessage>> =>
+        listMessages(messagesOf(dsrId, query)),
+      iterate: (dsrId: number, query: ListQuery = {}): AsyncIterable<DataSubjectMessage> =>
+        iteratePages(listMessages, messagesOf(dsrId, query)),
       /** Answer shape is not documented by Dastra: whatever JSON comes back. */
       create: (message: DataSubjectMessageCreate, opts: CreateOptions<unknown> = {}): Promise<unknown> =>
         call({

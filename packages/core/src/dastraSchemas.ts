@@ -49,6 +49,14 @@ export const dataSubjectAttachmentSchema = z.looseObject({
 });
 export type DataSubjectAttachment = z.infer<typeof dataSubjectAttachmentSchema>;
 
+/** DataSubjectMessageDto (its DSR is the list's `dataSubjectRequestId` filter; the DTO does not carry it). */
+export const dataSubjectMessageSchema = z.looseObject({
+  id: z.optional(z.string()),
+  message: z.string(),
+  dateCreation: z.optional(text),
+});
+export type DataSubjectMessage = z.infer<typeof dataSubjectMessageSchema>;
+
 /** DataSubjectRequestDto (and DataSubjectRequestLightDto, its subset, answered by create). Subject: email, givenName, familyName. */
 export const dataSubjectRequestSchema = z.looseObject({
   id: z.number(),

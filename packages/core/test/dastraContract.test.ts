@@ -124,6 +124,10 @@ describe.skipIf(!api)("client contract with Dastra's OpenAPI file", () => {
         (await client.dataSubjectAttachments.download(dsr.id, file.id)).arrayBuffer(),
       "dataSubjectMessages.create": () =>
         client.dataSubjectMessages.create({ message: "Done", dataSubjectRequestId: dsr.id, attachments: [file] }),
+      "dataSubjectMessages.list": () => client.dataSubjectMessages.list(dsr.id, { size: 5 }),
+      "dataSubjectMessages.iterate": async () => {
+        for await (const _ of client.dataSubjectMessages.iterate(dsr.id, { size: 1 })) void _;
+      },
       "tasks.get": () => client.tasks.get(task.id),
       "tasks.list": () =>
         client.tasks.list({

@@ -227,8 +227,18 @@ export async function startDastraDouble(): Promise<DastraDouble> {
     if (resource === "DataSubjectMessages" && !sub && method === "POST") {
       const body = json();
       if (!body?.message) return problem(res, 400, "The Message field is required.");
-      state.messages.push(body);
-      return send(res, 200, { id: crypto.randomUUID(), ...body });
+      state.messages.push({ id: crypto.randomUUID(), ...body, dateCreation: now() });
+      return send(res, 200, state.messages.at(-1));
+    }
+    if (resource === "DataSubjectMessages" && !sub && method === "GET") {
+      const dsrId = Number(rec.query.get("dataSubjectRequestId"));
+      const ofDsr = state.messages.filter((m) => !dsrId || m.dataSubjectRequestId === dsrId);
+      // The DTO does not carry its DSR.
+      return page(
+        res,
+        ofDsr.map(({ dataSubjectRequestId: _, ...dto }) => dto as Json),
+        rec.query,
+      );
     }
     if (resource === "GenericRelationships" && !sub && method === "POST") {
       const body = json();

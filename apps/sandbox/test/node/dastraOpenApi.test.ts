@@ -96,6 +96,8 @@ describe.skipIf(!api)("Dastra emulator against Dastra's OpenAPI file (core clien
       message: "We received your request.",
       dataSubjectRequestId: dsr.id,
     } as never);
+    const messages = await client.dataSubjectMessages.list(dsr.id);
+    expect(messages.items.map((m) => m.message)).toEqual(["We received your request."]);
     const task = await client.tasks.create({
       label: "Erase CRM record",
       objectType: "DataSubject",
