@@ -57,8 +57,16 @@ describe("router in the local stack", () => {
       const page = (await res.json()) as { items: { message: string }[] };
       return page.items.length > 0 && page.items;
     });
+    const { events } = await routerAdmin<{ events: { id: string; eventType: string; object: string }[] }>(
+      stack,
+      "/events?limit=50",
+    );
+    const creation = events.find(
+      (e) => e.eventType === "DataSubjectCreation" && e.object === `DataSubjectRequest:${firstDsr}`,
+    );
+    expect(creation).toBeDefined();
     expect(messages.map((m) => m.message)).toEqual([
-      "Connectors: CRM (HubSpot): recorded DataSubjectCreation; Documents: recorded DataSubjectCreation; Tasks: recorded DataSubjectCreation",
+      `Connectors: CRM (HubSpot): recorded DataSubjectCreation; Documents: recorded DataSubjectCreation; Tasks: recorded DataSubjectCreation (router event ${creation?.id})`,
     ]);
     // Still one a moment later (the alarm ran again after the post).
     await new Promise((r) => setTimeout(r, 500));

@@ -84,6 +84,32 @@ describe("Dastra API faults while the router reconciles and reports", () => {
     await setDastraFaults(stack, null);
   });
 
+  it("lost answers (posted, then 504): every outcome message is found by lookup, never posted twice", async () => {
+    const dsrIds = await createDsrs(6, "lost answers");
+    // Webhooks still flow (emission is not the API); each report's POST lands in Dastra and its answer is lost.
+    await setDastraFaults(stack, { lostResponseRate: 1 });
+    await waitFor(
+      "every report posted at least once",
+      async () => {
+        const messages = await outcomeMessagesByDsr(stack);
+        return dsrIds.every((id) => (messages.get(id)?.length ?? 0) >= 1);
+      },
+      30_000,
+    );
+    await sleep(1500); // the router's retries (scaled schedule) run their lookups meanwhile
+    await setDastraFaults(stack, null);
+    await expectExactlyOnce(dsrIds);
+    const { events } = await routerAdmin<{ events: { eventType: string; object: string; report: string }[] }>(
+      stack,
+      "/events?limit=50",
+    );
+    const reports = dsrIds.map(
+      (id) =>
+        events.find((e) => e.eventType === "DataSubjectCreation" && e.object === `DataSubjectRequest:${id}`)?.report,
+    );
+    expect(reports).toEqual(dsrIds.map(() => "sent"));
+  });
+
   it("a 429 storm: reconciliation fails without moving its cursor, and the next run after the storm finds everything", async () => {
     await setWebhookDropRate(stack, 1);
     const dsrIds = await createDsrs(5, "429 storm");

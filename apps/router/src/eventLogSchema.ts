@@ -14,6 +14,8 @@ export type EventRow = {
   received_at: number;
   webhook: string;
   report: string;
+  /** `DataSubjectRequest:12`, `Task:7`; null for events about anything else. */
+  object: string | null;
   duplicates: number;
 };
 export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer };

@@ -19,6 +19,8 @@ export interface EventView {
   id: string;
   source: EventSource;
   eventType: string;
+  /** The Dastra object the event is about, e.g. `DataSubjectRequest:12` (an id, never personal data). */
+  object: string | null;
   receivedAt: string;
   report: string;
   /** Later webhooks with the same dedupe key: stored as receipts of this event, never delivered. */
@@ -71,6 +73,7 @@ function eventView(sql: SqlStorage, row: EventRow): EventView {
     id: row.id,
     source: row.source as EventSource,
     eventType: row.event_type,
+    object: row.object,
     receivedAt: iso(row.received_at),
     report: row.report,
     duplicates: row.duplicates,

@@ -13,13 +13,32 @@ export function dastraClientFor(env: Env, { maxRateWaitMs }: { maxRateWaitMs: nu
   const publicKey = env.DASTRA_PUBLIC_KEY;
   const privateKey = env.DASTRA_PRIVATE_KEY;
   if (!publicKey || !privateKey) return null;
-  const limiter = env.DASTRA_RATE_LIMITER.get(env.DASTRA_RATE_LIMITER.idFromName(publicKey));
-  return createDastraClient({
-    apiUrl: env.DASTRA_API_URL,
-    tokenUrl: env.DASTRA_TOKEN_URL,
+  // One client per configuration and isolate, so its token (valid an hour) is reused instead of fetched per report.
+  const key = [
+    env.DASTRA_API_URL,
+    env.DASTRA_TOKEN_URL,
+    env.DASTRA_WORKSPACE_ID,
     publicKey,
     privateKey,
-    workspaceId: Number(env.DASTRA_WORKSPACE_ID),
-    limiter: createRemoteRateLimiter(() => limiter.reserve(), { maxWaitMs: maxRateWaitMs }),
-  });
+    maxRateWaitMs,
+  ].join("\n");
+  let client = clients.get(key);
+  if (!client) {
+    const limiterNamespace = env.DASTRA_RATE_LIMITER;
+    client = createDastraClient({
+      apiUrl: env.DASTRA_API_URL,
+      tokenUrl: env.DASTRA_TOKEN_URL,
+      publicKey,
+      privateKey,
+      workspaceId: Number(env.DASTRA_WORKSPACE_ID),
+      // A fresh stub per permit: stubs are cheap, and one must not outlive the request that made it.
+      limiter: createRemoteRateLimiter(() => limiterNamespace.get(limiterNamespace.idFromName(publicKey)).reserve(), {
+        maxWaitMs: maxRateWaitMs,
+      }),
+    });
+    clients.set(key, client);
+  }
+  return client;
 }
+
+const clients = new Map<string, DastraClient>();

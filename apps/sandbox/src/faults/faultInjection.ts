@@ -21,7 +21,8 @@ export function faultInjection(service: EmulatedService): MiddlewareHandler<Sand
     if (plan.errorRate && Math.random() < plan.errorRate) {
       return c.json({ error: "internal_error", message: `${service} failure (sandbox fault)` }, 503);
     }
-    if (!plan.lostResponseRate || c.req.method === "GET" || Math.random() >= plan.lostResponseRate) return next();
+    const write = c.req.method !== "GET" && !c.req.path.endsWith("/connect/token"); // a token is not a change
+    if (!plan.lostResponseRate || !write || Math.random() >= plan.lostResponseRate) return next();
     await next();
     c.res = c.json({ error: "gateway_timeout", message: `${service} answer lost (sandbox fault)` }, 504);
   };

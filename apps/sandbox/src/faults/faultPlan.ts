@@ -14,7 +14,7 @@ export interface FaultSettings {
   throttleRate?: number;
   retryAfterSeconds?: number;
   /**
-   * Share (0..1) of writes (POST, PUT, PATCH, DELETE) that are carried out but answered 504, as when a gateway times
+   * Share (0..1) of writes (POST, PUT, PATCH, DELETE; not the token endpoint) that are carried out but answered 504, as when a gateway times
    * out after the backend committed: the caller cannot tell, and a blind retry would do it twice.
    */
   lostResponseRate?: number;
