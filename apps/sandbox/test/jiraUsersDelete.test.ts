@@ -11,6 +11,17 @@ const SANDBOX_ID = "5b10ac8d82e05b22cc7d4ef5";
 const DPO_ID = "712020:5c3e1d7a-9b2f-4e8a-a1c6-3d9f0b7e2a41";
 const PAUL_ID = "712020:8a4b6c2d-1e3f-4a5b-9c7d-0e1f2a3b4c5d";
 
+/** The seeded DPO as Jira shows a user whose profile hides the email (no emailAddress at all). */
+const dpoAsJiraShowsIt = () => ({
+  self: expect.stringContaining(`/user?accountId=${DPO_ID}`),
+  accountId: DPO_ID,
+  accountType: "atlassian",
+  displayName: "Claire Dubois",
+  active: true,
+  timeZone: "Europe/Paris",
+  locale: "fr_FR",
+});
+
 const jira = (method: string, path: string, body?: unknown, headers: Record<string, string> = AUTH) =>
   jsonCall("/jira/rest/api/3", method, path, body, headers);
 const json = readJson;
@@ -64,17 +75,7 @@ describe("Jira emulator: users", () => {
 
   it("finds users by name prefix; a hidden email is left out but its exact address still finds the user", async () => {
     const dpo = await searchUsers("query=claire");
-    expect(dpo).toEqual([
-      {
-        self: expect.stringContaining(`/user?accountId=${DPO_ID}`),
-        accountId: DPO_ID,
-        accountType: "atlassian",
-        displayName: "Claire Dubois",
-        active: true,
-        timeZone: "Europe/Paris",
-        locale: "fr_FR",
-      },
-    ]);
+    expect(dpo).toEqual([dpoAsJiraShowsIt()]);
     expect("emailAddress" in (dpo[0] ?? {})).toBe(false);
     expect((await searchUsers("query=Claire%20Dubois")).map((u) => u.accountId)).toEqual([DPO_ID]);
     expect((await searchUsers("query=claire.dubois%40example.com")).map((u) => u.accountId)).toEqual([DPO_ID]);
@@ -127,17 +128,7 @@ describe("Jira emulator: assignee", () => {
   it("assigns on create by accountId and shows the assignee as Jira shows a user", async () => {
     const issue = await createIssue("Erasure request #7", { assignee: { accountId: DPO_ID } });
     const read = await json(await jira("GET", `/issue/${issue.key}?fields=assignee`));
-    expect(read.fields).toEqual({
-      assignee: {
-        self: expect.stringContaining(`/user?accountId=${DPO_ID}`),
-        accountId: DPO_ID,
-        accountType: "atlassian",
-        displayName: "Claire Dubois",
-        active: true,
-        timeZone: "Europe/Paris",
-        locale: "fr_FR",
-      },
-    });
+    expect(read.fields).toEqual({ assignee: dpoAsJiraShowsIt() });
     const unassigned = await createIssue("Access request #8");
     expect((await json(await jira("GET", `/issue/${unassigned.key}`))).fields.assignee).toBeNull();
     expect((await json(await jira("GET", "/issue/PRIV-1"))).fields.assignee).toBeNull();
