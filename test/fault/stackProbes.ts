@@ -67,7 +67,7 @@ export async function routerDastraUsage(
   return (await routerLimiter(stack)).usage();
 }
 
-/** A bearer for the sandbox's Dastra API, for the uncounted /rate-limiting-state. */
+/** A bearer for the sandbox's Dastra API (sandbox-public), for probes and fuzz runs that call it directly. */
 export async function sandboxToken(stack: LocalStack): Promise<string> {
   const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
     method: "POST",

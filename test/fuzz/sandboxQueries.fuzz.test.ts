@@ -3,6 +3,7 @@
 // patch changes nothing (JSON Patch is all or nothing); an accepted one leaves the API working.
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxToken } from "../fault/stackProbes";
 import { createDsr, sandboxControl } from "../routerHarness";
 import { type LocalStack, startStack } from "../stack/localStack";
 import { FUZZ_SEED } from "./fuzzSeed";
@@ -16,15 +17,7 @@ beforeAll(async () => {
   stack = await startStack({ workers: ["sandbox"], seed: "default" });
   // A 0.1 s rate window: the fuzz runs make about a thousand calls in seconds on the one sandbox key.
   await sandboxControl(stack, "/dastra/settings", "PUT", { rateWindowScale: 600 });
-  const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
-    method: "POST",
-    headers: {
-      authorization: `Basic ${Buffer.from("sandbox-public:sandbox-private").toString("base64")}`,
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: "grant_type=client_credentials&scope=api1",
-  });
-  token = ((await res.json()) as { access_token: string }).access_token;
+  token = await sandboxToken(stack);
   dsrId = (await createDsr(stack, "Fuzz target")).id;
 });
 afterAll(async () => {
