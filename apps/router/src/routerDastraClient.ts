@@ -4,6 +4,8 @@ import { createDastraClient, type DastraClient } from "@dastra/core/dastraClient
 import { createRemoteRateLimiter } from "@dastra/core/rateLimiter";
 import type { Env } from "./env";
 
+const clients = new Map<string, DastraClient>();
+
 /**
  * null when the API keys are not configured (then reconciliation and outcome reports cannot run).
  * `maxRateWaitMs` bounds how long one call waits for a permit; past it the call fails with RateLimitWaitExceeded
@@ -40,5 +42,3 @@ export function dastraClientFor(env: Env, { maxRateWaitMs }: { maxRateWaitMs: nu
   }
   return client;
 }
-
-const clients = new Map<string, DastraClient>();
