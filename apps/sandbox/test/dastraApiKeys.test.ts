@@ -1,6 +1,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Json } from "./dastraTestClient";
-import { BASIC_SANDBOX_2, call, dastraClient, newDsr, readJson, resetSandbox, WS } from "./dastraTestClient";
+import {
+  BASIC_SANDBOX_2,
+  call,
+  dastraClient,
+  newDsr,
+  readJson,
+  resetSandbox,
+  spendMinuteBudget,
+  WS,
+} from "./dastraTestClient";
 
 const tokenWith = (publicKey: string, privateKey: string) =>
   call("/connect/token", {
@@ -39,11 +48,7 @@ describe("Dastra emulator: a second API key", () => {
     const one = await dastraClient();
     const two = await dastraClient(BASIC_SANDBOX_2);
     expect((await two.get(`${WS}/Tasks?size=1`)).status).toBe(200);
-    const statuses: number[] = [];
-    for (let batch = 0; batch < 10; batch++) {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => one.get(`${WS}/Tasks?size=1`)));
-      statuses.push(...answers.map((r) => r.status));
-    }
+    const statuses = await spendMinuteBudget(one);
     expect(statuses.filter((s) => s === 200).length).toBe(500);
     const limited = await one.get(`${WS}/Tasks`);
     expect(limited.status).toBe(429);

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { control, dastraClient, resetSandbox, WS, waitFor } from "./dastraTestClient";
+import { control, dastraClient, resetSandbox, spendMinuteBudget, WS, waitFor } from "./dastraTestClient";
 
 describe("Dastra emulator: rate limits", () => {
   beforeEach(resetSandbox);
@@ -7,11 +7,7 @@ describe("Dastra emulator: rate limits", () => {
   it("allows 500 requests per minute, then 429 with Retry-After, then allows again once the (scaled) window closes", async () => {
     // Real window lengths during the burst, so a slow machine cannot see a window close mid-burst.
     const api = await dastraClient();
-    const statuses: number[] = [];
-    for (let batch = 0; batch < 10; batch++) {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => api.get(`${WS}/Tasks?size=1`)));
-      statuses.push(...answers.map((r) => r.status));
-    }
+    const statuses = await spendMinuteBudget(api);
     expect(statuses.filter((s) => s === 200).length).toBe(500);
     const limited = await api.get(`${WS}/Tasks`);
     expect(limited.status).toBe(429);

@@ -48,6 +48,16 @@ export async function dastraClient(basic = BASIC_SANDBOX) {
   };
 }
 
+/** Sends 500 counted requests in batches of 50 (Dastra's per-minute budget for one key); returns their statuses. */
+export async function spendMinuteBudget(api: Awaited<ReturnType<typeof dastraClient>>): Promise<number[]> {
+  const statuses: number[] = [];
+  for (let batch = 0; batch < 10; batch++) {
+    const answers = await Promise.all(Array.from({ length: 50 }, () => api.get(`${WS}/Tasks?size=1`)));
+    statuses.push(...answers.map((r) => r.status));
+  }
+  return statuses;
+}
+
 export function control(method: string, path: string, body?: unknown): Promise<Response> {
   return call(`/_sandbox${path}`, {
     method,
