@@ -9,7 +9,7 @@ export async function deliverToConnector(
   binding: ConnectorBinding | undefined,
   event: ConnectorEvent,
   timeoutMs: number,
-): Promise<ConnectorOutcome> {
+): Promise<Exclude<ConnectorOutcome, { status: "accepted" }>> {
   if (!binding || typeof (binding as { handle?: unknown }).handle !== "function") {
     return { status: "retry", reason: "connector binding is not deployed" };
   }
@@ -19,7 +19,9 @@ export async function deliverToConnector(
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     const answer: unknown = await Promise.race([binding.handle(event), timeout]);
-    if (isConnectorOutcome(answer)) return answer;
+    // Contract v2's `accepted` needs the router's job tracking; until then it is retried like a busy connector.
+    if (isConnectorOutcome(answer))
+      return answer.status === "accepted" ? { status: "retry", reason: "accepted jobs are not tracked yet" } : answer;
     return { status: "retry", reason: "connector answered something that is not a ConnectorOutcome" };
   } catch (error) {
     return {

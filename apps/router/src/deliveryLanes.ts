@@ -29,7 +29,7 @@ export function connectorsWithDueDeliveries(sql: SqlStorage, now: number): strin
 export function dueDeliveries(sql: SqlStorage, connector: string, now: number): DueDelivery[] {
   return sql
     .exec<DueDelivery>(
-      `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook FROM deliveries d JOIN events e ON e.seq = d.event_seq
+      `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook, e.object, e.object_version FROM deliveries d JOIN events e ON e.seq = d.event_seq
        WHERE d.connector = ? AND d.next_at IS NOT NULL AND d.next_at <= ? ORDER BY d.next_at, d.event_seq LIMIT ?`,
       connector,
       now,
@@ -58,6 +58,7 @@ export async function runLane(
         source: row.source as EventSource,
         receivedAt: iso(row.received_at),
         eventType: row.event_type as ConnectorEvent["eventType"],
+        subject: subjectOf(row),
         webhook: JSON.parse(row.webhook) as DastraWebhookEvent,
       };
       const outcome = route
@@ -67,6 +68,13 @@ export async function runLane(
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY_PER_CONNECTOR, rows.length) }, worker));
+}
+
+/** The contract's subject from the stored object ref (`DataSubjectRequest:12`) and version. */
+function subjectOf(row: DueDelivery): ConnectorEvent["subject"] {
+  if (!row.object) return null;
+  const at = row.object.lastIndexOf(":");
+  return { type: row.object.slice(0, at), id: row.object.slice(at + 1), version: row.object_version ?? "" };
 }
 
 function recordOutcome(

@@ -16,6 +16,7 @@ export type EventRow = {
   report: string;
   /** `DataSubjectRequest:12`, `Task:7`; null for events about anything else. */
   object: string | null;
+  object_version: string | null;
   duplicates: number;
 };
 export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer };
