@@ -86,27 +86,38 @@ export function listEvents(sql: SqlStorage, filter: ListFilter): EventView[] {
   const before = filter.before
     ? (sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", filter.before).toArray()[0]?.seq ?? 0)
     : Number.MAX_SAFE_INTEGER;
-  const where: string[] = ["e.seq < ?"];
-  const params: (string | number)[] = [before];
+  let rows: EventRow[];
   if (filter.state || filter.connector) {
-    const conditions = ["d.event_seq = e.seq"];
-    if (filter.state) {
-      conditions.push("d.state = ?");
-      params.push(filter.state);
-    }
+    // Driven by a deliveries index newest first (connector/state, event_seq), so a rare state among many events
+    // reads only its own rows.
+    const conditions: string[] = ["event_seq < ?"];
+    const params: (string | number)[] = [before];
     if (filter.connector) {
-      conditions.push("d.connector = ?");
+      conditions.push("connector = ?");
       params.push(filter.connector);
     }
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE ${conditions.join(" AND ")})`);
+    if (filter.state) {
+      conditions.push("state = ?");
+      params.push(filter.state);
+    }
+    rows = sql
+      .exec<EventRow>(
+        `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE e.seq IN (
+           SELECT DISTINCT event_seq FROM deliveries WHERE ${conditions.join(" AND ")} ORDER BY event_seq DESC LIMIT ?)
+         ORDER BY e.seq DESC`,
+        ...params,
+        limit,
+      )
+      .toArray();
+  } else {
+    rows = sql
+      .exec<EventRow>(
+        `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
+        before,
+        limit,
+      )
+      .toArray();
   }
-  params.push(limit);
-  const rows = sql
-    .exec<EventRow>(
-      `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`,
-      ...params,
-    )
-    .toArray();
   return rows.map((row) => eventView(sql, row));
 }
 
@@ -128,7 +139,7 @@ export function getEvent(sql: SqlStorage, id: string): EventDetail | null {
 export function deliveryCounts(sql: SqlStorage): { connector: string; state: DeliveryState; count: number }[] {
   return sql
     .exec<{ connector: string; state: DeliveryState; count: number }>(
-      "SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state ORDER BY connector, state",
+      "SELECT connector, state, count FROM delivery_counts WHERE count > 0 ORDER BY connector, state",
     )
     .toArray();
 }
