@@ -53,22 +53,38 @@ export interface ListFilter {
 export const iso = (ms: number) => new Date(ms).toISOString();
 const DUPLICATE_COUNT = "(SELECT COUNT(*) FROM duplicates d WHERE d.event_seq = e.seq) AS duplicates";
 
+const deliveryView = (d: DeliveryRow): DeliveryView => ({
+  connector: d.connector,
+  state: d.state as DeliveryState,
+  attempts: d.attempts,
+  nextAttemptAt: d.next_at === null ? null : iso(d.next_at),
+  lastError: d.last_error,
+  summary: d.summary,
+  updatedAt: iso(d.updated_at),
+});
+
 export function deliveriesOf(sql: SqlStorage, seq: number): DeliveryView[] {
   return sql
     .exec<DeliveryRow>("SELECT * FROM deliveries WHERE event_seq = ? ORDER BY connector", seq)
     .toArray()
-    .map((d) => ({
-      connector: d.connector,
-      state: d.state as DeliveryState,
-      attempts: d.attempts,
-      nextAttemptAt: d.next_at === null ? null : iso(d.next_at),
-      lastError: d.last_error,
-      summary: d.summary,
-      updatedAt: iso(d.updated_at),
-    }));
+    .map(deliveryView);
 }
 
-function eventView(sql: SqlStorage, row: EventRow): EventView {
+/** The deliveries of many events in one query (a list page would otherwise ask once per event). */
+function deliveriesOfMany(sql: SqlStorage, seqs: readonly number[]): Map<number, DeliveryView[]> {
+  const bySeq = new Map<number, DeliveryView[]>(seqs.map((seq) => [seq, []]));
+  if (seqs.length === 0) return bySeq;
+  const rows = sql
+    .exec<DeliveryRow>(
+      "SELECT * FROM deliveries WHERE event_seq IN (SELECT value FROM json_each(?)) ORDER BY event_seq, connector",
+      JSON.stringify(seqs),
+    )
+    .toArray();
+  for (const d of rows) bySeq.get(d.event_seq)?.push(deliveryView(d));
+  return bySeq;
+}
+
+function eventView(sql: SqlStorage, row: EventRow, deliveries?: DeliveryView[]): EventView {
   return {
     id: row.id,
     source: row.source as EventSource,
@@ -77,7 +93,7 @@ function eventView(sql: SqlStorage, row: EventRow): EventView {
     receivedAt: iso(row.received_at),
     report: row.report,
     duplicates: row.duplicates,
-    deliveries: deliveriesOf(sql, row.seq),
+    deliveries: deliveries ?? deliveriesOf(sql, row.seq),
   };
 }
 
@@ -118,7 +134,11 @@ export function listEvents(sql: SqlStorage, filter: ListFilter): EventView[] {
       )
       .toArray();
   }
-  return rows.map((row) => eventView(sql, row));
+  const deliveries = deliveriesOfMany(
+    sql,
+    rows.map((r) => r.seq),
+  );
+  return rows.map((row) => eventView(sql, row, deliveries.get(row.seq)));
 }
 
 /** By the event's id or by the receipt id a duplicate webhook was answered with. */
