@@ -167,6 +167,16 @@ CREATE TABLE IF NOT EXISTS signals (name TEXT PRIMARY KEY, payload TEXT NOT NULL
 const RUNNABLE = "state IN ('queued', 'running')";
 const MAX_JOBS_PER_ALARM = 25;
 const MAX_CALLBACK_TRIES = 20;
+/** Longest wait for one ROUTER.complete call. */
+const CALLBACK_TIMEOUT_MS = 10_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 function jsonText(value: JsonValue, what: string): string {
   const text = JSON.stringify(value ?? null);
@@ -455,11 +465,11 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
         try {
           if (!router)
             throw new Error("ROUTER binding is missing: bind dastra-router's RouterCallbacks entrypoint as ROUTER");
-          result = await router.complete(
-            c.event_id,
-            c.connector,
-            c.job_id,
-            JSON.parse(c.outcome) as FinalConnectorOutcome,
+          // A hung router must not hold this alarm (and the key's next jobs): give up on the call, try again later.
+          result = await withTimeout(
+            router.complete(c.event_id, c.connector, c.job_id, JSON.parse(c.outcome) as FinalConnectorOutcome),
+            CALLBACK_TIMEOUT_MS,
+            "router callback timed out",
           );
         } catch (error) {
           const tries = c.tries + 1;
