@@ -11,6 +11,7 @@ import {
   providerRequests,
   resetProvider,
   routerCalls,
+  scriptProvider,
   setRouterDown,
 } from "./kitHarness";
 
@@ -133,6 +134,24 @@ describe("durable job", () => {
     const late = await connector().handle(dsrEvent("DataSubjectCreation", 105));
     expect(late).toMatchObject({ status: "done", summary: "Fixture: effect recorded" });
     expect(await providerEffects("dsr-105")).toHaveLength(1);
+  });
+
+  it("runs the jobs of one key one at a time, never interleaving their steps", async () => {
+    // The first job's effect answers after 400 ms; a second job for the same DSR must not start meanwhile.
+    await scriptProvider([{ status: 201, body: { id: 9001, ref: "dsr-107" }, delayMs: 400 }]);
+    const first = dsrEvent("DataSubjectCreation", 107, { runId: "v1" });
+    const second = dsrEvent("DataSubjectCreation", 107, { runId: "v2" });
+    expect(await connector().handle(first)).toMatchObject({ status: "accepted", jobId: "effect:dsr:107:v1" });
+    expect(await connector().handle(second)).toMatchObject({ status: "accepted", jobId: "effect:dsr:107:v2" });
+    await eventually(async () => (await jobs("dsr:107").inspect()).every((j) => j.state === "done"));
+    const calls = (await providerRequests()).filter((r) => r.path === "/effects" || r.path === "/note");
+    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /effects",
+      "GET /note",
+      "POST /effects",
+      "GET /note",
+    ]);
+    expect(calls[2]!.at - calls[0]!.at).toBeGreaterThanOrEqual(380);
   });
 
   // workerd prints the double's thrown "router unavailable (simulated)" twice as "uncaught exception" (the callee's
