@@ -154,6 +154,29 @@ describe("durable job", () => {
     expect(calls[2]!.at - calls[0]!.at).toBeGreaterThanOrEqual(380);
   });
 
+  it("keeps large data in the job's own storage across a crash, and erases it when the job ends", async () => {
+    const dataBytes = 2_500_000; // three 1 MiB chunks
+    const event = dsrEvent("DataSubjectCreation", 108, { dataBytes, crash: "afterData" });
+    await connector().handle(event);
+    const [parked] = await eventually(async () => {
+      const snap = await jobs("dsr:108").inspect();
+      return snap[0]?.data.length === 1 && snap;
+    });
+    expect(parked?.data).toEqual([{ name: "export", bytes: dataBytes }]);
+    await abortAllDurableObjects();
+    await runDurableObjectAlarm(jobs("dsr:108"));
+    const [after] = await eventually(async () => {
+      const snap = await jobs("dsr:108").inspect();
+      return snap[0]?.state === "done" && snap;
+    });
+    const expected = Uint8Array.from({ length: dataBytes }, (_, i) => i % 251).reduce(
+      (sum, b, i) => (sum + b * ((i % 7) + 1)) % 1_000_003,
+      dataBytes,
+    );
+    expect(after?.outcome?.status === "done" && after.outcome.details?.dataChecksum).toBe(expected);
+    expect(after?.data).toEqual([]);
+  });
+
   // workerd prints the double's thrown "router unavailable (simulated)" twice as "uncaught exception" (the callee's
   // side of a failed RPC, in the auxiliary worker, where no console spy reaches): that is this test's simulated outage.
   it("keeps the router callback until the router takes it", async () => {
