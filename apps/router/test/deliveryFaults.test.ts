@@ -6,6 +6,7 @@ import {
   env,
   runDurableObjectAlarm,
   runInDurableObject,
+  SELF,
 } from "cloudflare:test";
 import { MAX_RETRY_AFTER_SECONDS } from "@dastra/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -32,6 +33,19 @@ async function delivery(id: string, connector: string) {
   const d = (await eventView(id)).deliveries.find((x) => x.connector === connector);
   if (!d) throw new Error(`no delivery of ${id} to ${connector}`);
   return d;
+}
+
+/** The status page's HTML, signed in as the operator. */
+async function statusPage(): Promise<string> {
+  const login = await SELF.fetch("https://router.test/status/login", {
+    method: "POST",
+    body: new URLSearchParams({ token: "test-admin-token" }),
+    redirect: "manual",
+  });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const page = await SELF.fetch("https://router.test/status", { headers: { cookie } });
+  expect(page.status).toBe(200);
+  return page.text();
 }
 
 function callbacks(): RouterCallbacks {
@@ -150,6 +164,7 @@ describe("configuration errors", () => {
       expect(await events.json()).toMatchObject({ error: "config_error" });
       const quarantine = await (await admin("/quarantine")).json<{ quarantine: unknown[] }>();
       expect(quarantine.quarantine).toHaveLength(before);
+      expect(await statusPage()).toContain("Configuration error: ROUTES is invalid: not JSON");
       // The alarm retries later instead of giving up.
       const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
       expect(alarm).toBeGreaterThan(Date.now());
@@ -210,6 +225,10 @@ describe("accepted jobs", () => {
     await vi.waitFor(async () => expect((await delivery(id, "cms")).state).toBe("accepted"));
     const listed = await (await admin("/events?state=accepted&connector=cms")).json<{ events: { id: string }[] }>();
     expect(listed.events.map((e) => e.id)).toContain(id);
+    const page = await statusPage();
+    const acceptedTable = page.slice(page.indexOf('id="accepted-jobs"'), page.indexOf('id="dead-letters"'));
+    expect(acceptedTable).toContain(`data-event="${id}" data-connector="cms"`);
+    expect(page).toMatch(/<th>accepted<\/th>/);
     const [job] = (await connectors.cms.jobs()).filter((j) => j.eventId === id);
     if (!job) throw new Error("no job recorded");
     const router = callbacks();
