@@ -310,3 +310,25 @@ describe("describe()", () => {
     }
   });
 });
+
+describe("delivery counts", () => {
+  it("kept by triggers, equal a fresh count after replays, callbacks and dead letters", async () => {
+    const id = await send();
+    await vi.waitFor(async () => expect(await deliveriesOf(connectors.crm, id)).toHaveLength(1));
+    await admin(`/events/${id}/replay`, { method: "POST" }); // an upsert over existing rows
+    await vi.waitFor(async () => expect(await deliveriesOf(connectors.crm, id)).toHaveLength(2));
+    await runInDurableObject(eventLogStub(env), (_, state) => {
+      const sql = state.storage.sql;
+      const kept = sql
+        .exec("SELECT connector, state, count FROM delivery_counts WHERE count > 0 ORDER BY connector, state")
+        .toArray();
+      const fresh = sql
+        .exec(
+          "SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state ORDER BY connector, state",
+        )
+        .toArray();
+      expect(kept).toEqual(fresh);
+      expect(fresh.length).toBeGreaterThan(3);
+    });
+  });
+});
