@@ -18,17 +18,25 @@ export function oldestWaitingAt(sql: SqlStorage): number | null {
     .one().at;
 }
 
-/** The earliest time anything is due, leaving out busy lanes; null when nothing is. */
-export function nextDueAt(sql: SqlStorage, busyConnectors: readonly string[]): number | null {
+/**
+ * The earliest time anything is due, leaving out busy lanes (and pending reports while a report run is going);
+ * null when nothing is.
+ */
+export function nextDueAt(
+  sql: SqlStorage,
+  busyConnectors: readonly string[],
+  { reportsBusy = false }: { reportsBusy?: boolean } = {},
+): number | null {
   // A busy lane's rows are still due; counting them would fire the alarm in a loop until the lane ends.
   return sql
     .exec<{ at: number | null }>(
       `SELECT MIN(at) AS at FROM (
          SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL AND connector NOT IN (${busyConnectors.map(() => "?").join(",")})
          UNION ALL SELECT received_at FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1)
-         UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending'
+         UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending' AND ? = 0
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,
       ...busyConnectors,
+      reportsBusy ? 1 : 0,
     )
     .one().at;
 }

@@ -106,16 +106,18 @@ function recordOutcome(
     }
   }
   const summary = outcome.summary ?? null;
+  const needsReview = outcome.status === "done" && outcome.needsReview === true ? 1 : 0;
   // Guarded by attempts: a replay that reset this delivery while the call was in flight wins.
   sql.exec(
-    `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, summary = COALESCE(?, summary), updated_at = ?
-     WHERE event_seq = ? AND connector = ? AND attempts = ?`,
+    `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, summary = COALESCE(?, summary), updated_at = ?,
+     needs_review = ? WHERE event_seq = ? AND connector = ? AND attempts = ?`,
     state,
     attempts,
     nextAt,
     error,
     summary,
     now,
+    needsReview,
     row.event_seq,
     row.connector,
     row.attempts,

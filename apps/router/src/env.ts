@@ -12,6 +12,12 @@ export interface Env {
   RETRY_SCHEDULE_SCALE?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RECONCILE_OVERLAP_SECONDS?: string;
+  /** `task` (default) | `message` | `none`: where outcome reports go (see outcomeReport.ts). */
+  OUTCOME_REPORT_CHANNEL?: string;
+  /** One Dastra call of an outcome report, per attempt, in ms (default 10000). */
+  OUTCOME_REPORT_TIMEOUT_MS?: string;
+  /** Days a stored webhook body is kept after every delivery of its event is final (default 30). */
+  BODY_RETENTION_DAYS?: string;
   // secrets
   DASTRA_WEBHOOK_KEYS?: string;
   DASTRA_PUBLIC_KEY?: string;

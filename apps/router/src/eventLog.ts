@@ -24,7 +24,7 @@ import {
   quarantineCount,
 } from "./eventLogViews";
 import { Inbox, type IngestInput, storeEvent } from "./inboxProcessing";
-import { sendDueOutcomeReports } from "./outcomeReportQueue";
+import { OutcomeReporter } from "./outcomeReportQueue";
 
 // getEvent's answer, as callers of the Durable Object see it.
 export type { EventDetail };
@@ -42,6 +42,8 @@ export class EventLog extends DurableObject<Env> {
   /** Connectors whose lane is still delivering (possibly past the alarm that started it). */
   private readonly busyLanes = new Set<string>();
   private inAlarm = false;
+  /** Outcome reports run beside the lanes, with their own time budget: a slow Dastra never delays a delivery. */
+  private readonly reporter: OutcomeReporter;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -49,6 +51,9 @@ export class EventLog extends DurableObject<Env> {
     createEventLogSchema(this.sql);
     this.inbox = new Inbox(ctx.storage, env, this.log, async () => {
       if (!this.inAlarm) await this.wakeAt(Date.now());
+    });
+    this.reporter = new OutcomeReporter(this.sql, env, this.log, async () => {
+      if (!this.inAlarm) await this.scheduleNextAlarm();
     });
   }
 
@@ -175,12 +180,12 @@ export class EventLog extends DurableObject<Env> {
       clearTimeout(timer);
       this.inAlarm = false;
     }
-    await sendDueOutcomeReports(this.sql, this.env, this.log);
+    this.reporter.kick();
     await this.scheduleNextAlarm();
   }
 
   private async scheduleNextAlarm(): Promise<void> {
-    const next = nextDueAt(this.sql, [...this.busyLanes]);
+    const next = nextDueAt(this.sql, [...this.busyLanes], { reportsBusy: this.reporter.busy });
     this.alarmAt = next === null ? null : Math.max(next, Date.now());
     if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(this.alarmAt);
