@@ -36,6 +36,7 @@ export async function setConnector(
     outageUntil?: number;
     retryAfterSeconds?: number;
     delayMs?: number;
+    needsReview?: boolean;
   },
 ): Promise<void> {
   const res = await fetch(`${stack.url(connector)}/control`, { method: "PUT", body: JSON.stringify(control) });
