@@ -25,6 +25,7 @@ import {
 } from "./eventLogViews";
 import { Inbox, type IngestInput, storeEvent } from "./inboxProcessing";
 import { OutcomeReporter } from "./outcomeReportQueue";
+import { type ErasureView, listErasures, type PruneResult, pruneStoredBodies } from "./storedBodyRetention";
 
 // getEvent's answer, as callers of the Durable Object see it.
 export type { EventDetail };
@@ -132,6 +133,25 @@ export class EventLog extends DurableObject<Env> {
     return count;
   }
 
+  /** One bounded pass of retention and erasure (the alarm runs one too; the cron calls this for quiet logs). */
+  async pruneStoredBodies(): Promise<PruneResult> {
+    await this.inbox.process();
+    const result = this.prune(Date.now());
+    if (result.more) await this.wakeAt(Date.now());
+    return result;
+  }
+
+  async listErasures(limit = 50): Promise<ErasureView[]> {
+    await this.inbox.process();
+    return listErasures(this.sql, limit);
+  }
+
+  private prune(now: number): PruneResult {
+    const result = this.ctx.storage.transactionSync(() => pruneStoredBodies(this.sql, this.env, now));
+    if (result.retention || result.erasure || result.quarantine) this.log.info("stored bodies deleted", { ...result });
+    return result;
+  }
+
   getMeta(key: string): string | null {
     return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
   }
@@ -181,7 +201,9 @@ export class EventLog extends DurableObject<Env> {
       this.inAlarm = false;
     }
     this.reporter.kick();
+    const pruned = this.prune(Date.now());
     await this.scheduleNextAlarm();
+    if (pruned.more) await this.wakeAt(Date.now() + INTAKE_QUIET_MS);
   }
 
   private async scheduleNextAlarm(): Promise<void> {

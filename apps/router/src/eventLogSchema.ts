@@ -102,7 +102,6 @@ function addColumn(sql: SqlStorage, table: string, column: string): void {
  * Outcome reports as one Dastra Task per DSR, retention and erasure of stored bodies, raw webhook bytes:
  * - `events.report_may_have_landed`: a message report was sent and its answer never came (look it up before posting);
  * - `events.body_deleted_at` / `body_deleted_reason` (`retention` | `erasure`): the webhook body is gone, metadata stays;
- * - `events.final_at`: when the last delivery became final (retention counts from there);
  * - `deliveries.needs_review`: the connector answered done with `needsReview` (the report task stays open);
  * - `report_tasks`: the DSR's report task, and whether a create may have landed without its answer;
  * - `quarantine.raw`: the raw signed bytes of a body that could not be decoded; `body_deleted_at` as for events;
@@ -112,13 +111,12 @@ function migratePrivacy(sql: SqlStorage): void {
   addColumn(sql, "events", "report_may_have_landed INTEGER NOT NULL DEFAULT 0");
   addColumn(sql, "events", "body_deleted_at INTEGER");
   addColumn(sql, "events", "body_deleted_reason TEXT");
-  addColumn(sql, "events", "final_at INTEGER");
   addColumn(sql, "deliveries", "needs_review INTEGER NOT NULL DEFAULT 0");
   addColumn(sql, "quarantine", "raw BLOB");
   addColumn(sql, "quarantine", "body_deleted_at INTEGER");
   sql.exec(`
     CREATE INDEX IF NOT EXISTS events_report ON events(report) WHERE report = 'pending';
-    CREATE INDEX IF NOT EXISTS events_retention ON events(final_at) WHERE body_deleted_at IS NULL AND final_at IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS events_body_kept ON events(received_at) WHERE body_deleted_at IS NULL;
     CREATE INDEX IF NOT EXISTS quarantine_retention ON quarantine(received_at) WHERE body_deleted_at IS NULL;
     CREATE TABLE IF NOT EXISTS report_tasks (
       dsr_id INTEGER PRIMARY KEY,

@@ -9,6 +9,7 @@ import type { InboxRow } from "./eventLogSchema";
 import { shouldReportOutcome } from "./outcomeReport";
 import { parseStoredWebhook, type StoredWebhook } from "./parseStoredWebhook";
 import { routesFor, routesFrom } from "./routingTable";
+import { noteErasure } from "./storedBodyRetention";
 
 /** Inbox rows turned into events per query (each row in its own transaction). */
 const INBOX_BATCH = 100;
@@ -60,6 +61,7 @@ export function storeEvent(
       receivedAt,
     );
   }
+  noteErasure(sql, input.webhook, receivedAt);
   return { id, duplicate: false, routed: routed.length > 0 };
 }
 
