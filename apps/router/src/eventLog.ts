@@ -59,12 +59,12 @@ export class EventLog extends DurableObject<Env> {
   }
 
   /**
-   * The request path: one INSERT of the raw signed body, then an alarm unless one is already due within the quiet gap.
+   * The request path: one INSERT of the raw signed body (and its declared charset, decoded when processed), then an alarm unless one is already due within the quiet gap.
    * Returns the receipt id, which becomes the event's id (or the quarantine entry's receiptId, or a duplicate's alias).
    */
-  async append(body: ArrayBuffer): Promise<string> {
+  async append(body: ArrayBuffer, charset?: string): Promise<string> {
     const now = Date.now();
-    const id = this.inbox.append(body, now);
+    const id = this.inbox.append(body, now, charset);
     this.lastIngestAt = now;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > now + INTAKE_QUIET_MS) {

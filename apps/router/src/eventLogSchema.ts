@@ -19,7 +19,7 @@ export type EventRow = {
   object_version: string | null;
   duplicates: number;
 };
-export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer };
+export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer; charset: string | null };
 export type DeliveryRow = {
   event_seq: number;
   connector: string;
@@ -104,6 +104,7 @@ function addColumn(sql: SqlStorage, table: string, column: string): void {
  * - `events.body_deleted_at` / `body_deleted_reason` (`retention` | `erasure`): the webhook body is gone, metadata stays;
  * - `deliveries.needs_review`: the connector answered done with `needsReview` (the report task stays open);
  * - `report_tasks`: the DSR's report task, and whether a create may have landed without its answer;
+ * - `inbox.charset`: the charset the request declared (UTF-8 when null);
  * - `quarantine.raw`: the raw signed bytes of a body that could not be decoded; `body_deleted_at` as for events;
  * - `erasures`: the record that an Erasure DSR's stored bodies were deleted.
  */
@@ -113,6 +114,7 @@ function migratePrivacy(sql: SqlStorage): void {
   addColumn(sql, "events", "body_deleted_reason TEXT");
   addColumn(sql, "deliveries", "needs_review INTEGER NOT NULL DEFAULT 0");
   addColumn(sql, "quarantine", "raw BLOB");
+  addColumn(sql, "inbox", "charset TEXT");
   addColumn(sql, "quarantine", "body_deleted_at INTEGER");
   sql.exec(`
     CREATE INDEX IF NOT EXISTS events_report ON events(report) WHERE report = 'pending';
