@@ -1,5 +1,6 @@
 import type { DastraConnector } from "@dastra/core";
 import type { EventLog } from "./eventLog";
+import type { JsonVar } from "./jsonVar";
 
 /**
  * The router's bindings: vars, secrets and bindings as `wrangler types` generates them from wrangler.jsonc and
@@ -8,7 +9,15 @@ import type { EventLog } from "./eventLog";
  * var (ROUTES, OUTCOME_REPORT_EVENTS) arrives as a string when .dev.vars or a test overrides it (read them with
  * readJsonVar), and a secret is unset in a deployment until `wrangler secret put` (check before use).
  */
-export type Env = Cloudflare.Env & { [binding: string]: unknown };
+export type Env = Omit<Cloudflare.Env, "ROUTES" | "OUTCOME_REPORT_EVENTS"> & {
+  ROUTES: JsonVar;
+  OUTCOME_REPORT_EVENTS: JsonVar;
+};
+
+/** A connector's service binding by the name ROUTES gives it; undefined when the deployment lacks it. */
+export function bindingNamed(env: Env, name: string): unknown {
+  return (env as unknown as Record<string, unknown>)[name];
+}
 
 export type ConnectorBinding = Service<DastraConnector & Rpc.WorkerEntrypointBranded>;
 
