@@ -98,10 +98,13 @@ function findIbans(text: string, out: Span[]): void {
 // UK 020 7946 0958, NL 06-12345678, BE 0470 12 34 56, IT 02 1234 5678, AT, SE ...); and, without a prefix, the
 // ES/PT/PL "612 345 678" and IT mobile "312 345 6789" shapes. Dates, times and amounts are rejected by shape.
 const PHONE_CANDIDATE = /(?<![\p{L}\p{N}+@./_-])(?:\+|00|\(0?)?\d[\d \u00a0./()-]{4,30}\d(?![\p{L}\p{N}@])/gu;
-const DATE_SHAPE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?!\d)/;
+// d.m.yyyy, dd/mm/yyyy, yyyy-mm-dd (alone or followed by a time), never a phone number.
+const DATE_SHAPE = /(?:^|\D)(?:\d{1,2}([./-])\d{1,2}\1(?:19|20)\d{2}|(?:19|20)\d{2}([./-])\d{1,2}\2\d{1,2})(?!\d)/;
 
 function phoneShapeValid(candidate: string): boolean {
   if (DATE_SHAPE.test(candidate)) return false;
+  // A lone trailing digit is the next word ("06 12 34 56 78 2 times"), not part of the number.
+  if (/[ \u00a0./-]\d$/.test(candidate)) return false;
   // No doubled separators except around parentheses; "." mixed with other separators is a date/time or an amount.
   if (/[ \u00a0./-]{2}/.test(candidate.replace(/\s*[()]\s*/g, "("))) return false;
   if (candidate.includes(".") && /[ \u00a0/-]/.test(candidate)) return false;
