@@ -26,7 +26,7 @@ const LOCAL_BEFORE_AT = new RegExp(
   "u",
 );
 const DOMAIN_AFTER_AT =
-  /(?:(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z\d-]{1,59})(?![\p{L}\p{N}\p{M}-])|\[(?:IPv6:[\da-f:.]{2,45}|(?:\d{1,3}\.){3}\d{1,3})\])/iuy;
+  /(?:(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z\d-]{1,59})(?![\p{L}\p{N}\p{M}])|\[(?:IPv6:[\da-f:.]{2,45}|(?:\d{1,3}\.){3}\d{1,3})\])/iuy;
 
 function findEmails(text: string, out: Span[]): void {
   let at = text.indexOf("@");
@@ -53,7 +53,7 @@ for (const entry of (
 ).split(" ")) {
   IBAN_LENGTHS[entry.slice(0, 2)] = Number(entry.slice(2));
 }
-const IBAN_START = /(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?= ?[A-Z\d])/giu;
+const IBAN_START = /(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?=[ \u00a0]?[A-Z\d])/giu;
 const ALNUM = /[A-Za-z\d]/;
 
 /** ISO 7064 mod 97-10 over an IBAN without spaces (uppercase): true when the remainder is 1. */
@@ -68,23 +68,27 @@ export function ibanChecksumValid(iban: string): boolean {
   return rest === 1;
 }
 
-function findIbans(text: string, out: Span[]): void {
+/** Finds valid IBANs into `out`; IBAN-shaped strings with a wrong checksum go to `nearMisses` (kept unmasked). */
+function findIbans(text: string, out: Span[], nearMisses: Span[]): void {
   IBAN_START.lastIndex = 0;
   for (let m = IBAN_START.exec(text); m; m = IBAN_START.exec(text)) {
     const start = m.index;
     const length = IBAN_LENGTHS[text.slice(start, start + 2).toUpperCase()];
     if (!length) continue;
-    // Collect `length` alphanumerics, allowing one space between groups (the paper format groups by four).
+    // Collect `length` alphanumerics, allowing one space (or no-break space) between groups (paper format).
     let i = start;
     let compact = "";
     while (i < text.length && compact.length < length) {
       const ch = text[i]!;
       if (ALNUM.test(ch)) compact += ch;
-      else if (ch !== " " || text[i - 1] === " " || compact.length === 0) break;
+      else if ((ch !== " " && ch !== "\u00a0") || !ALNUM.test(text[i - 1]!)) break;
       i++;
     }
     if (compact.length !== length || (i < text.length && ALNUM.test(text[i]!))) continue;
-    if (!ibanChecksumValid(compact.toUpperCase())) continue;
+    if (!ibanChecksumValid(compact.toUpperCase())) {
+      nearMisses.push({ kind: "iban", start, end: i });
+      continue;
+    }
     out.push({ kind: "iban", start, end: i });
     IBAN_START.lastIndex = i;
   }
@@ -117,7 +121,7 @@ function phoneShapeValid(candidate: string): boolean {
   }
   const digits = candidate.replace(/\D/g, "");
   if (digits[0] === "0") return digits.length >= 9 && digits.length <= 12 && digits[1] !== "0";
-  return /^[5-9]\d{2} \d{3} \d{3}$/.test(candidate) || /^3\d{2} \d{3} \d{3,4}$/.test(candidate);
+  return /^[5-9]\d{2}([ \u00a0])\d{3}\1\d{3}$/.test(candidate) || /^3\d{2}([ \u00a0])\d{3}\1\d{3,4}$/.test(candidate);
 }
 
 function findPhones(text: string, out: Span[]): void {
@@ -125,16 +129,21 @@ function findPhones(text: string, out: Span[]): void {
   for (let m = PHONE_CANDIDATE.exec(text); m; m = PHONE_CANDIDATE.exec(text)) {
     // The candidate is greedy ("06 12 34 56 78 2 times"): shorten it group by group until a shape fits.
     let candidate = m[0];
+    let found = false;
     while (candidate.length >= 6) {
       if (phoneShapeValid(candidate)) {
         out.push({ kind: "phone", start: m.index, end: m.index + candidate.length });
         PHONE_CANDIDATE.lastIndex = m.index + candidate.length;
+        found = true;
         break;
       }
       const cut = candidate.search(/[ \u00a0./()-]+\d+\)?$/);
       if (cut <= 0) break;
       candidate = candidate.slice(0, cut);
     }
+    // None: the number may start later ("42 06 12 34 56 78", "2024-01-15 (06 ..."), so look again from the next
+    // character (the look-behind keeps it from starting inside a digit group).
+    if (!found) PHONE_CANDIDATE.lastIndex = m.index + 1;
   }
 }
 
@@ -199,6 +208,21 @@ function findNames(text: string, finder: RegExp, out: Span[]): void {
   }
 }
 
+/** `text` with the spans replaced by NUL characters (same length, so offsets hold). */
+function blank(text: string, spans: readonly Span[]): string {
+  if (spans.length === 0) return text;
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  let out = "";
+  let at = 0;
+  for (const s of sorted) {
+    if (s.end <= at) continue;
+    const start = Math.max(at, s.start);
+    out += text.slice(at, start) + "\0".repeat(s.end - start);
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
+
 const PRIORITY: Record<PersonalDataKind, number> = { email: 0, iban: 1, phone: 2, name: 3 };
 
 /**
@@ -206,11 +230,15 @@ const PRIORITY: Record<PersonalDataKind, number> = { email: 0, iban: 1, phone: 2
  * wins, and at the same start the more specific kind (email, then IBAN, phone, name).
  */
 export function detectPersonalData(text: string, nameFinder: RegExp | null): Span[] {
+  // Each finder runs over the text with the previous finds blanked out, so that a phone-like piece of an IBAN
+  // cannot swallow the real phone number after it.
+  // An IBAN with a wrong checksum is not masked, and its digits are not taken for a phone number either.
   const found: Span[] = [];
+  const nearMisses: Span[] = [];
   findEmails(text, found);
-  findIbans(text, found);
-  findPhones(text, found);
-  if (nameFinder) findNames(text, nameFinder, found);
+  findIbans(text, found, nearMisses);
+  findPhones(blank(text, [...found, ...nearMisses]), found);
+  if (nameFinder) findNames(blank(text, found), nameFinder, found);
   found.sort((a, b) => a.start - b.start || PRIORITY[a.kind] - PRIORITY[b.kind] || b.end - a.end);
   const spans: Span[] = [];
   let end = 0;
