@@ -20,22 +20,44 @@ export const MAX_MATCH_CHARS = 400;
 // Found from each "@": the local part is matched backwards in the 66 characters before it, the domain forwards.
 // Dot-atom local parts start with a letter, digit or "_" so that an opening quote or brace around an address is
 // not taken into it; quoted local parts ("john doe"@x) and address literals (x@[192.0.2.1], x@[IPv6:...]) count.
-const ATEXT = "\\p{L}\\p{N}\\p{M}!#$%&'*+/=?^_`{|}~-";
-const LOCAL_BEFORE_AT = new RegExp(
-  `(?:"(?:[^"\\\\\\r\\n]|\\\\.){1,62}"|[\\p{L}\\p{N}_](?:[${ATEXT}]|\\.(?!\\.)){0,63}(?<!\\.))$`,
-  "u",
-);
+const ATEXT_ASCII = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]/;
+const ATEXT_UNICODE = /[\p{L}\p{N}\p{M}]/u;
+const LOCAL_START = /[\p{L}\p{N}_]/u;
+const isAtext = (ch: string) => (ch < "\u0080" ? ATEXT_ASCII.test(ch) : ATEXT_UNICODE.test(ch));
+
+/** Start of the local part that ends just before `at` (the "@"), or -1: scanned backwards, at most 64 units. */
+function localPartStart(text: string, at: number): number {
+  if (text[at - 1] === '"') {
+    // Quoted local part: back to the opening quote, skipping escaped characters.
+    for (let i = at - 2; i >= Math.max(0, at - 66); i--) {
+      if (text[i] === "\r" || text[i] === "\n") return -1;
+      if (text[i] === '"' && text[i - 1] !== "\\") return i < at - 2 ? i : -1;
+    }
+    return -1;
+  }
+  let start = at;
+  for (let i = at - 1; i >= Math.max(0, at - 64); i--) {
+    const ch = text[i]!;
+    if (ch === ".") {
+      if (text[i + 1] === "." || i + 1 === at) break;
+    } else if (!isAtext(ch)) break;
+    start = i;
+  }
+  // Dot-atom starts with a letter, digit or "_": an opening quote or brace before an address is not part of it.
+  while (start < at && !LOCAL_START.test(text[start]!)) start++;
+  return start < at ? start : -1;
+}
 const DOMAIN_AFTER_AT =
   /(?:(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z\d-]{1,59})(?![\p{L}\p{N}\p{M}])|\[(?:IPv6:[\da-f:.]{2,45}|(?:\d{1,3}\.){3}\d{1,3})\])/iuy;
 
-function findEmails(text: string, out: Span[]): void {
+export function findEmails(text: string, out: Span[]): void {
   let at = text.indexOf("@");
   while (at !== -1) {
-    const local = LOCAL_BEFORE_AT.exec(text.slice(Math.max(0, at - 66), at));
+    const start = localPartStart(text, at);
     DOMAIN_AFTER_AT.lastIndex = at + 1;
-    const domain = local ? DOMAIN_AFTER_AT.exec(text) : null;
-    if (local && domain) {
-      out.push({ kind: "email", start: at - local[0].length, end: DOMAIN_AFTER_AT.lastIndex });
+    const domain = start !== -1 ? DOMAIN_AFTER_AT.exec(text) : null;
+    if (domain) {
+      out.push({ kind: "email", start, end: DOMAIN_AFTER_AT.lastIndex });
       at = text.indexOf("@", DOMAIN_AFTER_AT.lastIndex);
     } else at = text.indexOf("@", at + 1);
   }
@@ -53,7 +75,8 @@ for (const entry of (
 ).split(" ")) {
   IBAN_LENGTHS[entry.slice(0, 2)] = Number(entry.slice(2));
 }
-const IBAN_START = /(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?=[ \u00a0]?[A-Z\d])/giu;
+const IBAN_START = /[A-Z]{2}\d{2}/gi;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALNUM = /[A-Za-z\d]/;
 
 /** ISO 7064 mod 97-10 over an IBAN without spaces (uppercase): true when the remainder is 1. */
@@ -69,12 +92,12 @@ export function ibanChecksumValid(iban: string): boolean {
 }
 
 /** Finds valid IBANs into `out`; IBAN-shaped strings with a wrong checksum go to `nearMisses` (kept unmasked). */
-function findIbans(text: string, out: Span[], nearMisses: Span[]): void {
+export function findIbans(text: string, out: Span[], nearMisses: Span[]): void {
   IBAN_START.lastIndex = 0;
   for (let m = IBAN_START.exec(text); m; m = IBAN_START.exec(text)) {
     const start = m.index;
     const length = IBAN_LENGTHS[text.slice(start, start + 2).toUpperCase()];
-    if (!length) continue;
+    if (!length || (start > 0 && WORD_CHAR.test(text[start - 1]!))) continue;
     // Collect `length` alphanumerics, allowing one space (or no-break space) between groups (paper format).
     let i = start;
     let compact = "";
@@ -101,7 +124,9 @@ function findIbans(text: string, out: Span[], nearMisses: Span[]): void {
 // a national number with trunk 0 and 9-12 digits (FR 01 23 45 67 89, DE 030 1234567 / 0171/1234567,
 // UK 020 7946 0958, NL 06-12345678, BE 0470 12 34 56, IT 02 1234 5678, AT, SE ...); and, without a prefix, the
 // ES/PT/PL "612 345 678" and IT mobile "312 345 6789" shapes. Dates, times and amounts are rejected by shape.
-const PHONE_CANDIDATE = /(?<![\p{L}\p{N}+@./_-])(?:\+|00|\(0?)?\d[\d \u00a0./()-]{4,30}\d(?![\p{L}\p{N}@])/gu;
+const PHONE_CANDIDATE = /(?:\+|00|\(0?)?\d[\d \u00a0./()-]{4,30}\d(?![\p{L}\p{N}@])/gu;
+/** A phone number never starts right after these (a word, a number, an address, a path). */
+const NOT_BEFORE_PHONE = /[\p{L}\p{N}\p{M}+@./_-]/u;
 // d.m.yyyy, dd/mm/yyyy, yyyy-mm-dd (alone or followed by a time), never a phone number.
 const DATE_SHAPE = /(?:^|\D)(?:\d{1,2}([./-])\d{1,2}\1(?:19|20)\d{2}|(?:19|20)\d{2}([./-])\d{1,2}\2\d{1,2})(?!\d)/;
 
@@ -124,9 +149,13 @@ function phoneShapeValid(candidate: string): boolean {
   return /^[5-9]\d{2}([ \u00a0])\d{3}\1\d{3}$/.test(candidate) || /^3\d{2}([ \u00a0])\d{3}\1\d{3,4}$/.test(candidate);
 }
 
-function findPhones(text: string, out: Span[]): void {
+export function findPhones(text: string, out: Span[]): void {
   PHONE_CANDIDATE.lastIndex = 0;
   for (let m = PHONE_CANDIDATE.exec(text); m; m = PHONE_CANDIDATE.exec(text)) {
+    if (m.index > 0 && NOT_BEFORE_PHONE.test(text[m.index - 1]!)) {
+      PHONE_CANDIDATE.lastIndex = m.index + 1;
+      continue;
+    }
     // The candidate is greedy ("06 12 34 56 78 2 times"): shorten it group by group until a shape fits.
     let candidate = m[0];
     let found = false;
