@@ -23,7 +23,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -225,19 +225,22 @@ async function main() {
       env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
     },
   );
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: path.join(dist, "redactionBenchWorker.js"),
-    modulesRoot: dist,
-    compatibilityDate: "2026-04-01",
-    cf: false,
-    log: new Log(LogLevel.WARN),
-  });
+  // A fresh workerd per format, so one format's garbage does not raise the next one's baseline.
+  const start = async () => {
+    const mf = new Miniflare({
+      modules: true,
+      scriptPath: path.join(dist, "redactionBenchWorker.js"),
+      modulesRoot: dist,
+      compatibilityDate: "2026-04-01",
+      cf: false,
+      log: new Log(LogLevel.WARN),
+    });
+    return { mf, base: (await mf.ready).toString(), pid: workerdPid() };
+  };
   try {
-    const base = (await mf.ready).toString();
-    const pid = workerdPid();
     const rows: string[] = [];
     for (const format of FORMATS) {
+      const { mf, base, pid } = await start();
       const file = path.join(work, `bench.${format}`);
       const textBytes = generate(format, file, SIZE_MB * MB);
       const inBytes = statSync(file).size;
@@ -269,13 +272,16 @@ async function main() {
       rows.push(`| ${row.join(" | ")} |`);
       console.log(rows.at(-1));
       rmSync(file);
+      await mf.dispose();
     }
     const report = `## Redaction
 
 Command: \`pnpm --filter @dastra/connector-cms bench\` (\`bench/redaction.bench.ts\`; \`-- --write\` writes this section;
-\`BENCH_REDACTION_MB\`, \`BENCH_REDACTION_ROUNDS\` override). Run: ${new Date().toISOString()}, Node ${process.version}, ${ROUNDS} rounds, medians.
+\`BENCH_REDACTION_MB\`, \`BENCH_REDACTION_ROUNDS\` override). Run: ${new Date().toISOString()}, Node ${process.version}, ${ROUNDS} round(s), medians; load average at the end ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} on ${cpus().length} cores.
 Each generated document (about one email/phone/IBAN/name per 120 bytes) is POSTed as a stream to a worker in one
-Miniflare (one workerd process) that runs \`redactDocument()\` and drains the redacted stream; the same file through a
+Miniflare (one workerd process, fresh per format) that runs \`redactDocument()\` and drains the redacted stream; the same file through a
 worker that only drains the body is the baseline beside it. Memory: peak resident set of the workerd process
 (\`VmHWM\`, reset per request via \`/proc/<pid>/clear_refs\`): an upper bound of what the isolate used, workerd included.
 
@@ -288,7 +294,6 @@ Goal: a ${SIZE_MB} MB document redacted under ${LIMIT_MB} MB (the Workers memory
     console.log(`\n${report}`);
     if (WRITE) writeSection(report);
   } finally {
-    await mf.dispose();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -37,6 +37,7 @@ export const MASKS: Record<PersonalDataKind, string> = {
   name: "[redacted name]",
 };
 
+const WORTH_SEARCHING = /[\p{L}\p{N}]/u;
 const phoneKey = (phone: string) => phone.replace(/\D/g, "").slice(-9);
 const ibanKey = (iban: string) => iban.replace(/\s/g, "").toUpperCase();
 
@@ -93,6 +94,8 @@ export class RedactionRules {
 
   /** Every item found in `text`, sorted and non-overlapping, each marked whether the policy masks it. */
   classify(text: string): (Span & { mask: boolean })[] {
+    // Fast path for the many tiny texts of markup (whitespace between tags): nothing to find without a letter or digit.
+    if (!WORTH_SEARCHING.test(text)) return [];
     const keepSubjects = this.mode === "others";
     const spans = detectPersonalData(text, this.nameFinder) as (Span & { mask: boolean })[];
     for (const s of spans) s.mask = this.isSubjects(s.kind, text.slice(s.start, s.end)) !== keepSubjects;
