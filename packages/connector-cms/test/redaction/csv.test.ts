@@ -1,5 +1,7 @@
+import { strToU8 } from "fflate";
 import { describe, expect, it } from "vitest";
-import { others, redactText } from "./redactionHelpers";
+import { redactDocument } from "../../src/redaction";
+import { others, redactText, subject } from "./redactionHelpers";
 
 const csv = [
   "name,email,phone,notes",
@@ -59,5 +61,15 @@ describe("csv (RFC 4180)", () => {
   it("semicolon-separated (Excel in comma-decimal locales) and no final line break", async () => {
     const { text } = await redactText("export.csv", 'nom;mél;montant\nBob Dupont;"bob@corp.fr";1,50\n"x;y";;2,00');
     expect(text).toBe('nom;mél;montant\n[redacted name];"[redacted email]";1,50\n"x;y";;2,00');
+  });
+});
+
+describe("csv memory bound", () => {
+  it("an unterminated quote running past 4 Mi characters errors instead of growing without bound", async () => {
+    const csv = `name,notes\nBob Dupont,"never closed ${"x".repeat(4.2 * 1024 * 1024)}`;
+    const result = await redactDocument({ name: "broken.csv", body: strToU8(csv), subject, policy: others });
+    if (result.status !== "redacted") throw new Error("expected a stream");
+    await expect(new Response(result.body).text()).rejects.toThrow(/longer than/);
+    await expect(result.summary).rejects.toMatchObject({ name: "RedactionError", code: "csv_record_too_large" });
   });
 });
