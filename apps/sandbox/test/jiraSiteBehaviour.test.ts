@@ -66,6 +66,24 @@ describe("Jira emulator: what the tasks connector relies on", () => {
     expect((await jira("POST", "/search/jql", { jql: "project = PRIV" })).status).toBe(200);
   });
 
+  it("JQL: labels, statusCategory and duedate comparisons (what a deadline sweep and a marker-label lookup need)", async () => {
+    const a = await create("Due soon", { labels: ["dsr", "dastra-dsr-1"], duedate: "2026-12-03" });
+    const b = await create("Due later", { labels: ["dsr", "dastra-dsr-2"], duedate: "2027-01-20" });
+    await create("No due date", { labels: ["dsr"] });
+    await jira("POST", `/issue/${b.key}/transitions`, { transition: { id: "31" } });
+    const keysOf = async (jql: string) => {
+      const res = await jira("POST", "/search/jql", { jql, fields: ["summary"] });
+      expect(res.status).toBe(200);
+      return (await readJson(res)).issues.map((i: Json) => i.key);
+    };
+    expect(await keysOf("labels = dastra-dsr-1")).toEqual([a.key]);
+    expect(await keysOf('project = PRIV AND labels = dsr AND duedate <= "2026-12-10"')).toEqual([a.key]);
+    expect(await keysOf("labels = dsr AND duedate >= 2026-12-01 AND statusCategory != Done")).toEqual([a.key]);
+    expect(await keysOf("labels = dsr AND statusCategory = done")).toEqual([b.key]);
+    expect((await jira("POST", "/search/jql", { jql: "duedate <= tomorrow" })).status).toBe(400);
+    expect((await jira("POST", "/search/jql", { jql: "labels < dsr" })).status).toBe(400);
+  });
+
   it("stores issue properties given on create, readable at once; refuses an oversized one and creates nothing", async () => {
     const issue = await create("Access request", {}, { properties: [{ key: "dastra", value: { dsrId: 7 } }] });
     expect(await readJson(await jira("GET", `/issue/${issue.key}/properties/dastra`))).toEqual({

@@ -574,7 +574,26 @@ export class JiraState extends DurableObject<SandboxEnv> {
     else if (clause.field === "status")
       hit =
         statusById(row.status_id).name.toLowerCase() === clause.value.toLowerCase() || clause.value === row.status_id;
-    else {
+    else if (clause.field === "statusCategory") {
+      const category = statusById(row.status_id).statusCategory;
+      const v = clause.value.toLowerCase();
+      hit = v === category.key || v === category.name.toLowerCase() || v === String(category.id);
+    } else if (clause.field === "labels") hit = (JSON.parse(row.labels) as string[]).includes(clause.value);
+    else if (clause.field === "duedate") {
+      const due = row.duedate;
+      const v = clause.value;
+      if (!clause.comparison) hit = due === v;
+      else if (due === null) return false;
+      else
+        hit =
+          clause.comparison === "<"
+            ? due < v
+            : clause.comparison === "<="
+              ? due <= v
+              : clause.comparison === ">"
+                ? due > v
+                : due >= v;
+    } else {
       const prop = this.sql
         .exec<{ value: string }>(
           "SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?",
