@@ -15,6 +15,7 @@ const settingsInput = z.object({
 /** /_sandbox/jira: read the emulated site, configure it (workflow, screens, burst limit), steer its webhooks. */
 export const jiraControl = new Hono<SandboxBindings>()
   .get("/settings", async (c) => c.json(await jiraState(c.env).settings()))
+  .get("/requests", async (c) => c.json(await jiraState(c.env).requestCounts()))
   .put("/settings", async (c) => {
     const parsed = settingsInput.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success)

@@ -158,14 +158,24 @@ export class JiraState extends DurableObject<SandboxEnv> {
       "CREATE TABLE IF NOT EXISTS site_settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL)",
     );
     createRateWindowTable(this.sql);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS request_counts (endpoint TEXT PRIMARY KEY, n INTEGER NOT NULL)");
     this.outbox = new WebhookOutbox(this.sql, ctx.storage);
   }
 
   async reset(): Promise<void> {
-    for (const table of ["issues", "issue_properties", "comments", "deleted_issues", "site_settings"])
+    for (const table of ["issues", "issue_properties", "comments", "deleted_issues", "site_settings", "request_counts"])
       this.sql.exec(`DELETE FROM ${table}`);
     resetRateWindows(this.sql);
     await this.outbox.reset();
+  }
+
+  /** API requests served since the last reset, by endpoint (what a client's call count is measured with). */
+  requestCounts(): { total: number; byEndpoint: Record<string, number> } {
+    const rows = this.sql.exec<{ endpoint: string; n: number }>("SELECT endpoint, n FROM request_counts").toArray();
+    return {
+      total: rows.reduce((sum, r) => sum + r.n, 0),
+      byEndpoint: Object.fromEntries(rows.map((r) => [r.endpoint, r.n])),
+    };
   }
 
   settings(): JiraSiteSettings {
@@ -186,8 +196,15 @@ export class JiraState extends DurableObject<SandboxEnv> {
     return next;
   }
 
-  /** Counts one request against the burst limit of `endpoint` (method + route); null when no limit is set. */
+  /**
+   * Counts one API request to `endpoint` (method + route, issue keys as {id}) for /_sandbox/jira/requests, and
+   * against the burst limit when one is set (null otherwise).
+   */
   countBurst(endpoint: string): RateWindowVerdict | null {
+    this.sql.exec(
+      "INSERT INTO request_counts (endpoint, n) VALUES (?, 1) ON CONFLICT(endpoint) DO UPDATE SET n = n + 1",
+      endpoint,
+    );
     const limit = this.settings().burstPerSecond;
     return limit === null ? null : countRequest(this.sql, endpoint, limit, 1000);
   }
