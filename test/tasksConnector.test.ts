@@ -3,110 +3,27 @@
 // sandbox's Jira POSTs signed webhooks back to the connector's /webhooks/jira.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routerAdmin, sandboxControl, sandboxDastra, waitFor } from "./routerHarness";
-import { type LocalStack, startStack } from "./stack/localStack";
-
-// biome-ignore lint/suspicious/noExplicitAny: tests navigate JSON answers whose shape they assert.
-type Json = Record<string, any>;
-
-const AUTOMATION = "5b10ac8d82e05b22cc7d4ef5";
-const CLAIRE = { email: "claire.dubois@example.com", token: "sandbox-jira-claire" };
-const TASKS_ADMIN = { authorization: "Bearer sandbox-admin" };
+import type { LocalStack } from "./stack/localStack";
+import type { Json } from "./tasksHarness";
+import * as h from "./tasksHarness";
 
 let stack: LocalStack;
 beforeAll(async () => {
-  stack = await startStack({
-    workers: ["sandbox", "router", "connector-tasks"],
-    seed: "default",
-    vars: {
-      router: { RETRY_SCHEDULE_SCALE: "0.001" },
-      "connector-tasks": { DSR_DONE_WORKFLOW_STEP_ID: "3", DEADLINE_GUARD_DAYS: "7,1" },
-    },
-  });
+  stack = await h.startTasksStack();
 });
 afterAll(async () => {
   await stack?.dispose();
 });
 
-/** The sandbox's Jira, as a person (Claire, with her own API token) or as anyone given. */
-async function jira(method: string, path: string, body?: unknown, who = CLAIRE): Promise<Response> {
-  return fetch(`${stack.url("sandbox")}/jira/rest/api/3${path}`, {
-    method,
-    headers: {
-      authorization: `Basic ${btoa(`${who.email}:${who.token}`)}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-}
-
-async function issuesWithLabel(label: string): Promise<Json[]> {
-  const res = (await sandboxControl(stack, `/jira/issues?jql=${encodeURIComponent(`labels = ${label}`)}`)) as Json;
-  return res.issues;
-}
-
-async function oneIssue(label: string): Promise<Json> {
-  return waitFor(`issue ${label}`, async () => {
-    const found = await issuesWithLabel(label);
-    return found.length === 1 && found[0];
-  });
-}
-
-/** Moves an issue as Claire into a status of `category`, choosing the transition by category. */
-async function moveIssue(key: string, category: string): Promise<void> {
-  const { transitions } = (await (await jira("GET", `/issue/${key}/transitions`)).json()) as Json;
-  const t = transitions.find((x: Json) => x.to.statusCategory.key === category);
-  if (!t) throw new Error(`no transition to ${category} from ${key}`);
-  const res = await jira("POST", `/issue/${key}/transitions`, { transition: { id: t.id } });
-  if (res.status !== 204) throw new Error(`transition ${res.status}`);
-}
-
-async function jiraRequests(): Promise<number> {
-  return ((await sandboxControl(stack, "/jira/requests")) as Json).total;
-}
-
-/** Dastra requests made with the connector's own key (sandbox-public-2), from Dastra's own counter (10-min window). */
-async function connectorDastraCalls(): Promise<number> {
-  const token = (await (
-    await fetch(`${stack.url("sandbox")}/connect/token`, {
-      method: "POST",
-      headers: {
-        authorization: `Basic ${btoa("sandbox-public-2:sandbox-private-2")}`,
-        "content-type": "application/x-www-form-urlencoded",
-      },
-      body: "grant_type=client_credentials&scope=api1",
-    })
-  ).json()) as Json;
-  const state = (await (
-    await fetch(`${stack.url("sandbox")}/rate-limiting-state`, {
-      headers: { authorization: `Bearer ${token.access_token}` },
-    })
-  ).json()) as Json;
-  return Math.max(...state.limits.map((l: Json) => l.used));
-}
-
-async function tasksAdmin(path: string, method = "GET"): Promise<Response> {
-  return fetch(`${stack.url("connector-tasks")}/admin${path}`, { method, headers: TASKS_ADMIN });
-}
-
-/** Waits until the Jira request count and the connector's inbox stop moving (no loop keeps them busy). */
-async function quiescent(): Promise<void> {
-  let last = -1;
-  let stableSince = Date.now();
-  await waitFor(
-    "quiet",
-    async () => {
-      const now = (await jiraRequests()) + ((await (await tasksAdmin("/status")).json()) as Json).inbox.received;
-      const pending = ((await sandboxControl(stack, "/jira/webhooks")) as Json).pending;
-      if (now !== last || pending > 0) {
-        last = now;
-        stableSince = Date.now();
-        return false;
-      }
-      return Date.now() - stableSince > 2500;
-    },
-    60_000,
-  );
-}
+const jira = (method: string, path: string, body?: unknown) => h.jira(stack, method, path, body);
+const issuesWithLabel = (label: string) => h.issuesWithLabel(stack, label);
+const oneIssue = (label: string) => h.oneIssue(stack, label);
+const moveIssue = (key: string, category: string) => h.moveIssue(stack, key, category);
+const jiraRequests = () => h.jiraRequests(stack);
+const connectorDastraCalls = () => h.connectorDastraCalls(stack);
+const tasksAdmin = (path: string, method = "GET") => h.tasksAdmin(stack, path, method);
+const quiescent = () => h.quiescent(stack);
+const AUTOMATION = h.AUTOMATION;
 
 describe("tasks connector in the local stack", () => {
   it("a DSR gets exactly one issue due on its deadline, even delivered 3x with the connector's storage wiped between", async () => {
@@ -240,6 +157,36 @@ describe("tasks connector in the local stack", () => {
     expect((await dastra.tasks.get(task.id)).state).toBe("Closed");
   });
 
+  it("Jira's 429 (burst limit) is waited out through the kit's provider client: each task still gets exactly one issue", async () => {
+    const dastra = sandboxDastra(stack);
+    const dsr = await dastra.dataSubjectRequests.create({
+      title: "Burst",
+      areaId: 1,
+      locale: "en",
+      purposes: ["Access"],
+    });
+    await oneIssue(`dastra-dsr-${dsr.id}`);
+    await quiescent();
+    await sandboxControl(stack, "/jira/settings", "PUT", { burstPerSecond: 1 });
+    try {
+      const tasks = await Promise.all(
+        [1, 2, 3].map((n) =>
+          dastra.tasks.create({ label: `Burst task ${n}`, objectType: "DataSubject", objectId: String(dsr.id) }),
+        ),
+      );
+      for (const task of tasks) await h.oneIssue(stack, `dastra-task-${task.id}`, 40_000);
+      await quiescent();
+      for (const task of tasks) expect(await issuesWithLabel(`dastra-task-${task.id}`)).toHaveLength(1);
+      const counts = (await sandboxControl(stack, "/jira/requests")) as Json;
+      const throttled = Object.entries(counts.byEndpoint as Record<string, number>).filter(([k]) =>
+        k.startsWith("429 "),
+      );
+      expect(throttled.reduce((n, [, v]) => n + v, 0)).toBeGreaterThan(0);
+    } finally {
+      await sandboxControl(stack, "/jira/settings", "PUT", { burstPerSecond: null });
+    }
+  });
+
   it("50 rapid alternating edits on both sides settle to one state on both, with no loop and a bounded number of calls", async () => {
     const dastra = sandboxDastra(stack);
     const dsr = await dastra.dataSubjectRequests.create({
@@ -273,10 +220,11 @@ describe("tasks connector in the local stack", () => {
     console.log(
       `50 alternating edits: connector made ${jiraCalls} Jira calls (incl. 25 by the test) and ${dastraCalls} Dastra calls`,
     );
-    // The test's own 25 Jira moves cost 2 requests each (list + transition); each of the 50 edits may cost the
-    // connector at most a read of each side and one write, plus the echo of that write (two reads).
-    expect(jiraCalls).toBeLessThanOrEqual(50 + 50 * 4);
-    expect(dastraCalls).toBeLessThanOrEqual(50 * 4);
+    // The test's own 25 Jira moves cost 2 requests each (list + transition). Each of the 50 edits costs the
+    // connector a read of each side and at most one write; the echo of a Jira write is dropped unread (own account),
+    // the echo of a Dastra write costs a read of each side. Measured: about 2 Jira and 1.5 Dastra calls per edit.
+    expect(jiraCalls).toBeLessThanOrEqual(50 + 50 * 3);
+    expect(dastraCalls).toBeLessThanOrEqual(50 * 3);
   });
 
   it("a workflow with other transition ids still reaches Done (and a DSR's issue done in Jira moves the DSR)", async () => {

@@ -206,7 +206,14 @@ export class JiraState extends DurableObject<SandboxEnv> {
       endpoint,
     );
     const limit = this.settings().burstPerSecond;
-    return limit === null ? null : countRequest(this.sql, endpoint, limit, 1000);
+    const verdict = limit === null ? null : countRequest(this.sql, endpoint, limit, 1000);
+    // Refused requests are also counted under "429 <endpoint>", so a client's retries can be told apart.
+    if (verdict && !verdict.allowed)
+      this.sql.exec(
+        "INSERT INTO request_counts (endpoint, n) VALUES (?, 1) ON CONFLICT(endpoint) DO UPDATE SET n = n + 1",
+        `429 ${endpoint}`,
+      );
+    return verdict;
   }
 
   async seed(scenario: string): Promise<void> {
