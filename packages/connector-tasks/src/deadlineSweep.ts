@@ -12,7 +12,7 @@ import type { GuardReport } from "./trackerInbox";
 export async function sweepDeadlines(env: TasksEnv, now = Date.now()): Promise<GuardReport> {
   const log = createLogger({ worker: "connector-tasks", part: "deadline-guard" });
   const config = tasksConfig(env);
-  const tracker = jiraTrackerFor(config, log);
+  const tracker = jiraTrackerFor(config, log, env.PROVIDER_LIMITER);
   const today = dateInZone(new Date(now).toISOString(), config.WORKSPACE_TIME_ZONE) as string;
   const widest = Math.max(0, ...config.DEADLINE_GUARD_DAYS);
   const horizon = new Date(Date.parse(`${today}T00:00:00Z`) + widest * 86_400_000).toISOString().slice(0, 10);

@@ -4,6 +4,7 @@ import { tasksApp } from "./tasks.app";
 import { tasks } from "./tasks.connector";
 import type { TasksEnv } from "./tasksEnv";
 
+export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
 export { ObjectSync } from "./objectSync";
 export { TrackerInbox } from "./trackerInbox";
 

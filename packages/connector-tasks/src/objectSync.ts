@@ -44,7 +44,7 @@ export class ObjectSync extends DurableObject<TasksEnv> {
         const config = tasksConfig(this.env);
         const record = (await this.ctx.storage.get<ObjectRecord>("record")) ?? {};
         const deps: SyncDeps = {
-          tracker: jiraTrackerFor(config, log),
+          tracker: jiraTrackerFor(config, log, this.env.PROVIDER_LIMITER),
           dastra: dastraClientForConnector(this.env, { logger: log }),
           config,
           log,

@@ -6,6 +6,8 @@ import type { TrackerInbox } from "./trackerInbox";
 export interface TasksEnv extends ConnectorBaseEnv {
   OBJECT_SYNC: DurableObjectNamespace<ObjectSync>;
   TRACKER_INBOX: DurableObjectNamespace<TrackerInbox>;
+  /** The kit's ProviderRateLimiter: Jira's budget shared across isolates. */
+  PROVIDER_LIMITER?: DurableObjectNamespace;
   JIRA_BASE_URL?: string;
   JIRA_EMAIL?: string;
   JIRA_API_TOKEN?: string;

@@ -76,7 +76,7 @@ export class TrackerInbox extends DurableObject<TasksEnv> {
   override async alarm(): Promise<void> {
     const log = createLogger({ worker: "connector-tasks", part: "jira-inbox" });
     const config = tasksConfig(this.env);
-    const tracker = jiraTrackerFor(config, log);
+    const tracker = jiraTrackerFor(config, log, this.env.PROVIDER_LIMITER);
     const now = Date.now();
     const due = this.sql
       .exec<{ delivery_id: string; body: string; attempts: number }>(
@@ -93,7 +93,7 @@ export class TrackerInbox extends DurableObject<TasksEnv> {
         if (!change || !target || change.deleted) {
           outcome = "ignored";
           this.bump("ignored");
-        } else if (change.actorAccountId && change.actorAccountId === (await tracker.whoAmI()).accountId) {
+        } else if (change.actorAccountId && change.actorAccountId === (await this.ownAccountId(tracker))) {
           outcome = "own";
           this.bump("own");
         } else {
@@ -140,6 +140,15 @@ export class TrackerInbox extends DurableObject<TasksEnv> {
       .exec<{ due: number | null }>("SELECT MIN(due_at) AS due FROM inbox WHERE outcome IS NULL")
       .one().due;
     if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  /** The connector's own Jira account (GET /myself once, then kept: an account id never changes). */
+  private async ownAccountId(tracker: { whoAmI(): Promise<{ accountId: string }> }): Promise<string> {
+    const kept = this.sql.exec<{ value: string }>("SELECT value FROM kv WHERE name = 'myself'").toArray()[0]?.value;
+    if (kept) return kept;
+    const { accountId } = await tracker.whoAmI();
+    this.sql.exec("INSERT OR REPLACE INTO kv (name, value) VALUES ('myself', ?)", accountId);
+    return accountId;
   }
 
   stats(): InboxStats {
