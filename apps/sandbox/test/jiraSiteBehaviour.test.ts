@@ -246,6 +246,9 @@ describe("Jira emulator: what the tasks connector relies on", () => {
     expect(throttled?.headers.get("RateLimit-Reason")).toBe("jira-burst-based");
     // Another endpoint has its own budget.
     expect((await jira("GET", "/myself")).status).toBe(200);
+    const counts = await readJson(await control("GET", "/jira/requests"));
+    expect(counts.byEndpoint["GET /jira/rest/api/3/issue/{id}"]).toBe(5);
+    expect(counts.byEndpoint["429 GET /jira/rest/api/3/issue/{id}"]).toBe(2);
     // A sandbox throttle fault carries the same headers.
     await settings({ burstPerSecond: null });
     await control("PUT", "/faults/jira", { throttleRate: 1, retryAfterSeconds: 2 });

@@ -121,7 +121,7 @@ jiraApp.use("*", async (c, next) => {
 
 // Burst limit per endpoint and method (RateLimit-Reason jira-burst-based), when set through /_sandbox/jira/settings.
 jiraApp.use("*", async (c, next) => {
-  const endpoint = `${c.req.method} ${c.req.path.replace(/\/(?:[A-Z][A-Z0-9]*-\d+|\d+)(?=\/|$)/g, "/{id}")}`;
+  const endpoint = `${c.req.method} ${c.req.path.replace(/\/(issue|comment|properties|priority)\/[^/]+/g, "/$1/{id}")}`;
   const verdict = await jiraState(c.env).countBurst(endpoint);
   if (verdict && !verdict.allowed) {
     const retryAfter = Math.max(1, Math.ceil(verdict.resetInMs / 1000));
