@@ -51,7 +51,12 @@ describe("tasks connector in the local stack", () => {
       (e) => e.eventType === "DataSubjectCreation" && e.object === `DataSubjectRequest:${dsr.id}`,
     );
     expect(creation).toBeDefined();
+    const tasksDelivery = async () =>
+      ((await routerAdmin<Json>(stack, `/events/${creation?.id}`)).deliveries as Json[]).find(
+        (d) => d.connector === "tasks",
+      );
     for (let i = 0; i < 2; i++) {
+      await waitFor("delivery done", async () => (await tasksDelivery())?.state === "done");
       expect((await tasksAdmin(`/objects/dsr/${dsr.id}`, "DELETE")).status).toBe(204);
       expect(await (await tasksAdmin(`/objects/dsr/${dsr.id}`)).json()).toEqual({});
       await routerAdmin(stack, `/events/${creation?.id}/replay?connector=tasks`, { method: "POST" });
@@ -120,7 +125,6 @@ describe("tasks connector in the local stack", () => {
     });
     expect(human.length).toBeGreaterThan(0);
     const doneDelivery = human.at(-1) as Json;
-    const statsBefore = ((await (await tasksAdmin("/status")).json()) as Json).inbox;
     const jiraBefore = await jiraRequests();
     const dastraBefore = await connectorDastraCalls();
     const replay = await fetch(`${stack.url("connector-tasks")}/webhooks/jira`, {
@@ -129,7 +133,7 @@ describe("tasks connector in the local stack", () => {
       body: doneDelivery.body,
     });
     expect(replay.status).toBe(200);
-    expect(await replay.json()).toEqual({ accepted: true, duplicate: true });
+    expect(await replay.json()).toMatchObject({ received: true, duplicate: true });
 
     const forged = await fetch(`${stack.url("connector-tasks")}/webhooks/jira`, {
       method: "POST",
@@ -141,7 +145,7 @@ describe("tasks connector in the local stack", () => {
       body: doneDelivery.body.replace('"Done"', '"To Do"'),
     });
     expect(forged.status).toBe(401);
-    expect(await forged.json()).toMatchObject({ error: "invalid_signature" });
+    expect(await forged.json()).toMatchObject({ error: "unauthorized", message: "signature mismatch" });
     const unsigned = await fetch(`${stack.url("connector-tasks")}/webhooks/jira`, {
       method: "POST",
       headers: { "content-type": "application/json", "X-Atlassian-Webhook-Identifier": "forged-2" },
@@ -149,9 +153,7 @@ describe("tasks connector in the local stack", () => {
     });
     expect(unsigned.status).toBe(401);
     await new Promise((r) => setTimeout(r, 1000));
-    const statsAfter = ((await (await tasksAdmin("/status")).json()) as Json).inbox;
-    expect(statsAfter.received).toBe(statsBefore.received);
-    expect(statsAfter.duplicates).toBe(statsBefore.duplicates + 1);
+    expect(((await (await tasksAdmin("/status")).json()) as Json).inbox).toEqual({ pending: 0, dead: 0 });
     expect(await jiraRequests()).toBe(jiraBefore + 0);
     expect(await connectorDastraCalls()).toBe(dastraBefore);
     expect((await dastra.tasks.get(task.id)).state).toBe("Closed");

@@ -87,7 +87,7 @@ export async function tasksAdmin(stack: LocalStack, path: string, method = "GET"
   return fetch(`${stack.url("connector-tasks")}/admin${path}`, { method, headers: TASKS_ADMIN });
 }
 
-/** Waits until the Jira request count and the connector's inbox stop moving (no loop keeps them busy). */
+/** Waits until Jira's request count and webhook log stop moving and no webhook waits anywhere (no loop keeps them busy). */
 export async function quiescent(stack: LocalStack, quietMs = 2500): Promise<void> {
   let last = -1;
   let stableSince = Date.now();
@@ -95,8 +95,9 @@ export async function quiescent(stack: LocalStack, quietMs = 2500): Promise<void
     "quiet",
     async () => {
       const status = (await (await tasksAdmin(stack, "/status")).json()) as Json;
-      const now = (await jiraRequests(stack)) + status.inbox.received;
-      const pending = ((await sandboxControl(stack, "/jira/webhooks")) as Json).pending + status.inbox.pending;
+      const webhooks = (await sandboxControl(stack, "/jira/webhooks")) as Json;
+      const now = (await jiraRequests(stack)) + webhooks.deliveries.length;
+      const pending = webhooks.pending + status.inbox.pending;
       if (now !== last || pending > 0) {
         last = now;
         stableSince = Date.now();

@@ -111,7 +111,9 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
     CREATE INDEX IF NOT EXISTS events_report_pending ON events(seq, report_next_at) WHERE report = 'pending';
   `);
   // Delivery counts per connector and state, kept by triggers: the status page reads a handful of rows, not every
-  // delivery ever made.
+  // delivery ever made. The triggers use ON CONFLICT DO NOTHING, not INSERT OR IGNORE: inside a trigger fired by an
+  // upsert (a replay's INSERT ... ON CONFLICT DO UPDATE), SQLite applies the outer statement's conflict policy and
+  // OR IGNORE would fail with a UNIQUE constraint error.
   const hasCounts = sql
     .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'delivery_counts'")
     .one().n;
@@ -121,13 +123,13 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
         PRIMARY KEY (connector, state));
       INSERT INTO delivery_counts (connector, state, count) SELECT connector, state, COUNT(*) FROM deliveries GROUP BY connector, state;
       CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN
-        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
+        INSERT INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0) ON CONFLICT DO NOTHING;
         UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
       END;
       CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
         WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
         UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
-        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
+        INSERT INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0) ON CONFLICT DO NOTHING;
         UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
       END;
       CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN

@@ -2,12 +2,12 @@
 // each issue checked in its DSR's ObjectSync (serialised with that DSR's other syncs); the report (overdue issues)
 // is the connector's status.
 import { createLogger } from "@dastra/core/logger";
+import type { GuardReport } from "./connectorStatus";
 import { dateInZone } from "./issueContent";
 import { jiraTrackerFor } from "./jira/jiraForEnv";
 import { objectKey } from "./objectSync";
 import { tasksConfig } from "./tasksConfig";
 import type { TasksEnv } from "./tasksEnv";
-import type { GuardReport } from "./trackerInbox";
 
 export async function sweepDeadlines(env: TasksEnv, now = Date.now()): Promise<GuardReport> {
   const log = createLogger({ worker: "connector-tasks", part: "deadline-guard" });
@@ -31,6 +31,6 @@ export async function sweepDeadlines(env: TasksEnv, now = Date.now()): Promise<G
     if (answer.overdue && issue.dueDate)
       report.overdue.push({ issueKey: issue.key, dsrId: issue.link.dastraId, dueDate: issue.dueDate });
   }
-  await env.TRACKER_INBOX.get(env.TRACKER_INBOX.idFromName("jira")).recordGuardReport(report);
+  await env.CONNECTOR_STATUS.get(env.CONNECTOR_STATUS.idFromName("status")).recordGuardReport(report);
   return report;
 }

@@ -5,8 +5,9 @@ import { tasks } from "./tasks.connector";
 import type { TasksEnv } from "./tasksEnv";
 
 export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
+export { ConnectorStatus } from "./connectorStatus";
+export { JiraWebhookInbox } from "./jiraWebhookInbox";
 export { ObjectSync } from "./objectSync";
-export { TrackerInbox } from "./trackerInbox";
 
 /** The router's RPC entrypoint (service binding CONNECTOR_TASKS, entrypoint TasksConnector). */
 export class TasksConnector extends connectorEntrypoint(tasks) {}

@@ -15,7 +15,8 @@ import { tasksConfig } from "./tasksConfig";
 import type { TasksEnv } from "./tasksEnv";
 import type { TrackedIssue } from "./taskTracker";
 
-export const CONNECTOR_LABEL = "Tasks (Jira)";
+/** As in the router's ROUTES (apps/router/wrangler.jsonc), which the router checks describe() against. */
+export const CONNECTOR_LABEL = "Tasks";
 
 /** An RPC answer: the flow's result, or the contract outcome its error maps to (errors do not cross RPC typed). */
 export type SyncAnswer =

@@ -1,13 +1,12 @@
 // HTTP side of the worker: the Jira webhook intake, the connector's status and the operator's erasure route.
+import { inboundWebhookIntake, jiraWebhookVerifier } from "@dastra/core/kit/inboundWebhook";
 import { Hono } from "hono";
-import { verifyJiraSignature } from "./jiraWebhookSignature";
 import { objectKey } from "./objectSync";
 import { tasks } from "./tasks.connector";
 import { tasksConfig } from "./tasksConfig";
 import type { TasksEnv } from "./tasksEnv";
 
 type Bindings = { Bindings: TasksEnv };
-const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
 const error = (code: string, message: string) => ({ error: code, message });
 
@@ -16,33 +15,17 @@ export const tasksApp = new Hono<Bindings>();
 tasksApp.get("/", (c) => c.json(tasks.describe()));
 
 /**
- * Jira webhook intake: verify X-Hub-Signature on the raw bytes, store once per X-Atlassian-Webhook-Identifier,
- * answer 200 at once; the TrackerInbox alarm applies it. Forged or unsigned: 401, nothing stored.
+ * Jira webhook intake (the kit's): X-Hub-Signature verified on the raw bytes, stored once per
+ * X-Atlassian-Webhook-Identifier in WEBHOOK_INBOX, 200 at once; the inbox's alarm applies it (jiraWebhookInbox.ts).
+ * Another method, no signature or a forged one: 401 JSON, nothing stored.
  */
-tasksApp.post("/webhooks/jira", async (c) => {
-  const config = tasksConfig(c.env);
-  const body = new Uint8Array(await c.req.arrayBuffer());
-  if (body.byteLength > MAX_WEBHOOK_BYTES) return c.json(error("payload_too_large", "webhook body over 1 MiB"), 413);
-  const signature = c.req.header("X-Hub-Signature");
-  if (!signature) return c.json(error("missing_signature", "X-Hub-Signature is required"), 401);
-  if (!(await verifyJiraSignature(body, signature, config.JIRA_WEBHOOK_SECRET)))
-    return c.json(
-      error("invalid_signature", "X-Hub-Signature does not match the body (HMAC-SHA256, sha256=<hex>)"),
-      401,
-    );
-  const text = new TextDecoder().decode(body);
-  try {
-    JSON.parse(text);
-  } catch {
-    return c.json(error("invalid_json", "the webhook body is not JSON"), 400);
-  }
-  const deliveryId = c.req.header("X-Atlassian-Webhook-Identifier");
-  if (!deliveryId) return c.json(error("missing_identifier", "X-Atlassian-Webhook-Identifier is required"), 400);
-  const inbox = c.env.TRACKER_INBOX.get(c.env.TRACKER_INBOX.idFromName("jira"));
-  const stored = await inbox.accept(deliveryId, text);
-  return c.json({ accepted: true, duplicate: stored === "duplicate" });
+const jiraIntake = inboundWebhookIntake<TasksEnv>({
+  source: "jira",
+  ...jiraWebhookVerifier((env) => tasksConfig(env).JIRA_WEBHOOK_SECRET),
+  inbox: (env) => env.WEBHOOK_INBOX.get(env.WEBHOOK_INBOX.idFromName("inbox")),
+  keepHeaders: ["x-atlassian-webhook-identifier", "x-atlassian-webhook-retry"],
 });
-tasksApp.all("/webhooks/jira", (c) => c.json(error("method_not_allowed", "POST only"), 405));
+tasksApp.all("/webhooks/jira", (c) => jiraIntake(c.req.raw, c.env));
 
 // Operator routes: bearer TASKS_ADMIN_TOKEN.
 tasksApp.use("/admin/*", async (c, next) => {
@@ -51,10 +34,17 @@ tasksApp.use("/admin/*", async (c, next) => {
   return next();
 });
 
-/** Inbox counters and the deadline guard's last report (overdue DSR issues). No personal data. */
+/** Jira webhooks waiting or given up (ids and attempts only) and the deadline guard's last report. No personal data. */
 tasksApp.get("/admin/status", async (c) => {
-  const inbox = c.env.TRACKER_INBOX.get(c.env.TRACKER_INBOX.idFromName("jira"));
-  return c.json({ inbox: await inbox.stats(), deadlineGuard: await inbox.guardReport() });
+  const entries = await c.env.WEBHOOK_INBOX.get(c.env.WEBHOOK_INBOX.idFromName("inbox")).pending();
+  const status = c.env.CONNECTOR_STATUS.get(c.env.CONNECTOR_STATUS.idFromName("status"));
+  return c.json({
+    inbox: {
+      pending: entries.filter((e) => e.state === "pending").length,
+      dead: entries.filter((e) => e.state === "dead").length,
+    },
+    deadlineGuard: await status.guardReport(),
+  });
 });
 
 const objectRoute = "/admin/objects/:kind/:id";

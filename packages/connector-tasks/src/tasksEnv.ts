@@ -1,11 +1,13 @@
 import type { ConnectorBaseEnv } from "@dastra/core/kit/connectorDastraClient";
+import type { ConnectorStatus } from "./connectorStatus";
+import type { JiraWebhookInbox } from "./jiraWebhookInbox";
 import type { ObjectSync } from "./objectSync";
-import type { TrackerInbox } from "./trackerInbox";
 
 /** The worker's bindings, vars and secrets (wrangler.jsonc; secrets in .dev.vars.example). */
 export interface TasksEnv extends ConnectorBaseEnv {
   OBJECT_SYNC: DurableObjectNamespace<ObjectSync>;
-  TRACKER_INBOX: DurableObjectNamespace<TrackerInbox>;
+  WEBHOOK_INBOX: DurableObjectNamespace<JiraWebhookInbox>;
+  CONNECTOR_STATUS: DurableObjectNamespace<ConnectorStatus>;
   /** The kit's ProviderRateLimiter: Jira's budget shared across isolates. */
   PROVIDER_LIMITER?: DurableObjectNamespace;
   JIRA_BASE_URL?: string;
