@@ -192,6 +192,16 @@ describe("Jira emulator: what the tasks connector relies on", () => {
     );
   });
 
+  it("a revoked account's API token answers 401 everywhere, the others keep working", async () => {
+    await settings({ revokedAccounts: [AUTOMATION_ID] });
+    const res = await jira("GET", "/myself");
+    expect(res.status).toBe(401);
+    expect((await readJson(res)).errorMessages).toHaveLength(1);
+    expect((await jira("GET", "/myself", undefined, CLAIRE)).status).toBe(200);
+    await settings({ revokedAccounts: [] });
+    expect((await jira("GET", "/myself")).status).toBe(200);
+  });
+
   it("retries a webhook answered 503 with the same X-Atlassian-Webhook-Identifier and a retry count; a 401 is not retried", async () => {
     const failing = receiverHook(503);
     await control("PUT", "/jira/webhooks", { url: failing.url });

@@ -122,7 +122,11 @@ jiraApp.use("*", async (c, next) => {
 // Burst limit per endpoint and method (RateLimit-Reason jira-burst-based), when set through /_sandbox/jira/settings.
 jiraApp.use("*", async (c, next) => {
   const endpoint = `${c.req.method} ${c.req.path.replace(/\/(issue|comment|properties|priority)\/[^/]+/g, "/$1/{id}")}`;
-  const verdict = await jiraState(c.env).countBurst(endpoint);
+  const { revoked, burst: verdict } = await jiraState(c.env).admit(endpoint, c.get("actor").accountId);
+  if (revoked) {
+    c.header("WWW-Authenticate", 'Basic realm="protected-area"');
+    return jiraError(c, 401, ["Client must be authenticated to access this resource."]);
+  }
   if (verdict && !verdict.allowed) {
     const retryAfter = Math.max(1, Math.ceil(verdict.resetInMs / 1000));
     for (const [k, v] of Object.entries(rateLimitHeaders(retryAfter, verdict.limit, 0))) c.header(k, v);

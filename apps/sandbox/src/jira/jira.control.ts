@@ -10,6 +10,7 @@ const settingsInput = z.object({
   workflow: z.optional(z.enum(WORKFLOW_NAMES as [WorkflowName, ...WorkflowName[]])),
   duedateOnScreen: z.optional(z.boolean()),
   burstPerSecond: z.optional(z.nullable(z.number().check(z.int(), z.minimum(1)))),
+  revokedAccounts: z.optional(z.array(z.string())),
 });
 
 /** /_sandbox/jira: read the emulated site, configure it (workflow, screens, burst limit), steer its webhooks. */
@@ -22,7 +23,7 @@ export const jiraControl = new Hono<SandboxBindings>()
       return c.json(
         {
           error: "invalid_body",
-          message: `expected {workflow?: ${WORKFLOW_NAMES.join("|")}, duedateOnScreen?: boolean, burstPerSecond?: int >= 1 | null}`,
+          message: `expected {workflow?: ${WORKFLOW_NAMES.join("|")}, duedateOnScreen?: boolean, burstPerSecond?: int >= 1 | null, revokedAccounts?: accountId[]}`,
         },
         400,
       );

@@ -43,12 +43,15 @@ export interface JiraSiteSettings {
   duedateOnScreen: boolean;
   /** Burst limit per endpoint and method, in requests per second; null = unlimited. */
   burstPerSecond: number | null;
+  /** Accounts whose API tokens are revoked: every call of theirs answers 401. */
+  revokedAccounts: string[];
 }
 
 export const DEFAULT_SITE_SETTINGS: JiraSiteSettings = {
   workflow: "simplified",
   duedateOnScreen: true,
   burstPerSecond: null,
+  revokedAccounts: [],
 };
 
 export interface IssueQuery {
@@ -200,7 +203,12 @@ export class JiraState extends DurableObject<SandboxEnv> {
    * Counts one API request to `endpoint` (method + route, issue keys as {id}) for /_sandbox/jira/requests, and
    * against the burst limit when one is set (null otherwise).
    */
-  countBurst(endpoint: string): RateWindowVerdict | null {
+  admit(endpoint: string, accountId: string): { revoked: boolean; burst: RateWindowVerdict | null } {
+    if (this.settings().revokedAccounts.includes(accountId)) return { revoked: true, burst: null };
+    return { revoked: false, burst: this.countBurst(endpoint) };
+  }
+
+  private countBurst(endpoint: string): RateWindowVerdict | null {
     this.sql.exec(
       "INSERT INTO request_counts (endpoint, n) VALUES (?, 1) ON CONFLICT(endpoint) DO UPDATE SET n = n + 1",
       endpoint,
