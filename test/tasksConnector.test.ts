@@ -84,6 +84,7 @@ describe("tasks connector in the local stack", () => {
       objectId: String(dsr.id),
       priority: "High",
       deadline: "2026-12-20T10:00:00Z",
+      assignedToUserId: 7,
     });
     const label = `dastra-task-${task.id}`;
     let issue = await oneIssue(label);
@@ -92,6 +93,7 @@ describe("tasks connector in the local stack", () => {
       duedate: "2026-12-20",
       priority: { name: "High" },
       status: { statusCategory: { key: "new" } },
+      assignee: { accountId: h.CLAIRE_ACCOUNT_ID },
     });
     const texts = JSON.stringify(issue.fields.description);
     expect(texts).toContain('"type":"hardBreak"');

@@ -8,6 +8,7 @@ export type Json = Record<string, any>;
 
 export const AUTOMATION = "5b10ac8d82e05b22cc7d4ef5";
 export const CLAIRE = { email: "claire.dubois@example.com", token: "sandbox-jira-claire" };
+export const CLAIRE_ACCOUNT_ID = "712020:5c3e1d7a-9b2f-4e8a-a1c6-3d9f0b7e2a41";
 const TASKS_ADMIN = { authorization: "Bearer sandbox-admin" };
 
 export async function startTasksStack(vars: Record<string, string> = {}): Promise<LocalStack> {
@@ -16,7 +17,13 @@ export async function startTasksStack(vars: Record<string, string> = {}): Promis
     seed: "default",
     vars: {
       router: { RETRY_SCHEDULE_SCALE: "0.001" },
-      "connector-tasks": { DSR_DONE_WORKFLOW_STEP_ID: "3", DEADLINE_GUARD_DAYS: "7,1", ...vars },
+      "connector-tasks": {
+        DSR_DONE_WORKFLOW_STEP_ID: "3",
+        DEADLINE_GUARD_DAYS: "7,1",
+        // Dastra user 7 is Claire in Jira.
+        ASSIGNEE_MAP: JSON.stringify({ "7": CLAIRE_ACCOUNT_ID }),
+        ...vars,
+      },
     },
   });
 }
