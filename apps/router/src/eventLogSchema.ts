@@ -68,7 +68,6 @@ export function createEventLogSchema(sql: SqlStorage): void {
     );
     CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_at) WHERE next_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS deliveries_lane ON deliveries(connector, next_at) WHERE next_at IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(connector, state);
     CREATE TABLE IF NOT EXISTS quarantine (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       received_at INTEGER NOT NULL,
