@@ -4,6 +4,13 @@ import * as z from "zod/mini";
 import { parseConnectorConfig } from "../../src/kit/connectorConfig";
 import { connectorJobs, type JsonValue } from "../../src/kit/connectorJob";
 import { connectorEntrypoint, defineConnector } from "../../src/kit/defineConnector";
+import {
+  hubspotWebhookVerifier,
+  type InboundInboxRpc,
+  inboundInbox,
+  inboundWebhookIntake,
+  jiraWebhookVerifier,
+} from "../../src/kit/inboundWebhook";
 import { createProviderClient, type ProviderClient } from "../../src/kit/providerClient";
 import type { DastraWebhookEvent } from "../../src/webhookEvents";
 
@@ -11,6 +18,9 @@ export interface KitTestEnv {
   FIXTURE_TOKEN?: string;
   JOBS: DurableObjectNamespace;
   PROVIDER_LIMITER: DurableObjectNamespace;
+  WEBHOOK_INBOX: DurableObjectNamespace;
+  HUBSPOT_CLIENT_SECRET: string;
+  JIRA_WEBHOOK_SECRET: string;
   ROUTER: Fetcher;
   ROUTER_CONTROL: Fetcher;
   PROVIDER: Fetcher;
@@ -19,7 +29,9 @@ export interface KitTestEnv {
 /** What a test puts in the webhook's data.fixture. */
 export interface FixtureMode {
   /** Hang inside step "effect" after the provider created it, before the ledger records it (the test aborts the DO there). */
-  crash?: "afterEffect" | "afterRecord";
+  crash?: "afterEffect" | "afterRecord" | "afterData";
+  /** Keep `dataBytes` bytes in the job's own storage before the effect, and read them back after. */
+  dataBytes?: number;
   /** Make step "effect" at-most-once. */
   once?: boolean;
   /** Park in waitFor("identityValidated") before the effect. */
@@ -73,6 +85,17 @@ export const fixture = defineConnector<KitTestEnv, Config>({
       const ref = `dsr-${mode.dsrId}`;
       const api = provider(job.env, job.config);
       await job.step("read", async () => ({ ref }));
+      let dataChecksum: number | null = null;
+      if (mode.dataBytes) {
+        if (!(await job.data.get("export")))
+          await job.data.put(
+            "export",
+            Uint8Array.from({ length: mode.dataBytes }, (_, i) => i % 251),
+          );
+        if (mode.crash === "afterData" && job.attempt === 1) await never();
+        const bytes = (await job.data.get("export")) ?? new Uint8Array();
+        dataChecksum = bytes.reduce((sum, b, i) => (sum + b * ((i % 7) + 1)) % 1_000_003, bytes.byteLength);
+      }
       if (mode.waitValidation) await job.waitFor("identityValidated");
       const effect = await job.step(
         "effect",
@@ -89,7 +112,11 @@ export const fixture = defineConnector<KitTestEnv, Config>({
       );
       if (mode.crash === "afterRecord" && job.attempt === 1) await never();
       await job.step("note", async () => (await api.json<{ ok: boolean }>("GET", "/note")).ok);
-      return { status: "done", summary: "Fixture: effect recorded", details: { effectId: effect.id } };
+      return {
+        status: "done",
+        summary: "Fixture: effect recorded",
+        details: { effectId: effect.id, ...(dataChecksum === null ? {} : { dataChecksum }) },
+      };
     },
   },
   jobRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
@@ -99,6 +126,40 @@ export { ProviderRateLimiter } from "../../src/kit/providerRateLimiter";
 export class KitFixtureConnector extends connectorEntrypoint(fixture) {}
 export class ConnectorJobs extends connectorJobs(fixture) {}
 
+/** Processes a stored provider webhook: tells the scripted provider (the test observes it there; a 5xx is a failure). */
+export class WebhookInbox extends inboundInbox<KitTestEnv>({
+  name: "fixture",
+  process: async (entry, { env }) => {
+    const res = await env.PROVIDER.fetch("http://provider/inbound", {
+      method: "POST",
+      body: JSON.stringify({ id: entry.id, source: entry.source, attempt: entry.attempt, headers: entry.headers }),
+    });
+    if (!res.ok) throw new Error(`provider answered ${res.status}`);
+  },
+  baseDelayMs: 10,
+  maxDelayMs: 20,
+  maxAttempts: 3,
+}) {}
+
+const inbox = (env: KitTestEnv) =>
+  env.WEBHOOK_INBOX.get(env.WEBHOOK_INBOX.idFromName("inbox")) as unknown as InboundInboxRpc;
+const hubspotIntake = inboundWebhookIntake<KitTestEnv>({
+  source: "hubspot",
+  ...hubspotWebhookVerifier((env) => env.HUBSPOT_CLIENT_SECRET),
+  inbox,
+});
+const jiraIntake = inboundWebhookIntake<KitTestEnv>({
+  source: "jira",
+  ...jiraWebhookVerifier((env) => env.JIRA_WEBHOOK_SECRET),
+  keepHeaders: ["x-atlassian-webhook-identifier"],
+  inbox,
+});
+
 export default {
-  fetch: () => Response.json(fixture.describe()),
+  fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === "/webhooks/hubspot") return hubspotIntake(request, env);
+    if (path === "/webhooks/jira") return jiraIntake(request, env);
+    return Response.json(fixture.describe());
+  },
 } satisfies ExportedHandler<KitTestEnv>;
