@@ -134,11 +134,11 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
     return deliveryCounts(this.sql);
   }
 
-  async replay(id: string, connector?: string): Promise<{ replayed: string[] } | null> {
+  async replay(id: string, connector?: string): Promise<{ replayed: string[] } | "body_deleted" | null> {
     await this.inbox.process();
     const now = Date.now();
     const replayed = replayEvent(this.sql, this.env, id, now, connector);
-    if (replayed === null) return null;
+    if (replayed === null || replayed === "body_deleted") return replayed;
     if (replayed.length > 0) await this.wakeAt(now);
     return { replayed };
   }
