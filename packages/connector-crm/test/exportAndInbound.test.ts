@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContactExport } from "../src/crmProvider";
-import { contactExportCsv, contactExportJson, exportSummary } from "../src/export/contactExportFiles";
+import { contactExportCsv, contactExportJson, exportCounts, exportSummary } from "../src/export/contactExportFiles";
 import { parseHubspotBatch, privacyRequestsIn } from "../src/inbound/hubspotWebhookBatch";
 
 const sample: ContactExport = {
@@ -55,7 +55,7 @@ describe("export files", () => {
   });
 
   it("summarises counts for the DSR's result", () => {
-    expect(exportSummary([sample])).toBe("1 contact, 1 company, 1 deal, 0 notes exported");
+    expect(exportSummary(exportCounts(sample))).toBe("1 contact, 1 company, 1 deal, 0 notes exported");
   });
 });
 

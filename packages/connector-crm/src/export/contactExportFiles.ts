@@ -53,9 +53,26 @@ export function contactExportCsv(data: ContactExport): ExportFile {
   return { name: `hubspot-contact-${data.contact.id}.csv`, type: "text/csv", bytes: new TextEncoder().encode(text) };
 }
 
-/** Counts for the DSR's result line, e.g. "1 contact, 1 company, 3 deals, 2 notes exported". */
-export function exportSummary(exports: ContactExport[]): string {
+/** Export counts: contacts and their associated records. */
+export interface ExportCounts {
+  contacts: number;
+  companies: number;
+  deals: number;
+  notes: number;
+}
+
+/** Counts of one export. */
+export function exportCounts(data: ContactExport): ExportCounts {
+  return {
+    contacts: 1,
+    companies: data.associated.companies.length,
+    deals: data.associated.deals.length,
+    notes: data.associated.notes.length,
+  };
+}
+
+/** The DSR's result line, e.g. "1 contact, 1 company, 3 deals, 2 notes exported". */
+export function exportSummary(c: ExportCounts): string {
   const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  const sum = (type: "companies" | "deals" | "notes") => exports.reduce((n, e) => n + e.associated[type].length, 0);
-  return `${count(exports.length, "contact", "contacts")}, ${count(sum("companies"), "company", "companies")}, ${count(sum("deals"), "deal", "deals")}, ${count(sum("notes"), "note", "notes")} exported`;
+  return `${count(c.contacts, "contact", "contacts")}, ${count(c.companies, "company", "companies")}, ${count(c.deals, "deal", "deals")}, ${count(c.notes, "note", "notes")} exported`;
 }
