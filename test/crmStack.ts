@@ -1,0 +1,94 @@
+// The CRM connector's cross-worker stack: sandbox + router + the real connector-crm, the other two connectors played
+// by the recording fixture. Shared by the CRM tests and benchmark.
+import type { DataSubjectRequestCreate } from "@dastra/core/dastraClient";
+import { sandboxDastra, waitFor } from "./routerHarness";
+import { type LocalStack, type StackOptions, startStack } from "./stack/localStack";
+
+export const CRM_ADMIN = { authorization: "Bearer sandbox-admin" };
+
+export function startCrmStack(options: Partial<StackOptions> = {}): Promise<LocalStack> {
+  return startStack({
+    workers: ["sandbox", "router", "connector-crm"],
+    extraWorkers: ["cms", "tasks"].map((name) => ({
+      name,
+      dir: "test/fixtures/recordingConnector",
+      scriptName: `dastra-connector-${name}`,
+    })),
+    seed: "default",
+    ...options,
+    vars: {
+      ...(options.vars ?? {}),
+      router: { RETRY_SCHEDULE_SCALE: "0.001", ...(options.vars?.router ?? {}) },
+      "connector-crm": { ERASURE_VERIFY_SECONDS: "5", ...(options.vars?.["connector-crm"] ?? {}) },
+    },
+  });
+}
+
+export async function createSubjectDsr(stack: LocalStack, fields: Partial<DataSubjectRequestCreate>) {
+  return sandboxDastra(stack).dataSubjectRequests.create({
+    title: "DSR (crm test)",
+    areaId: 1,
+    locale: "en",
+    purposes: ["Access"],
+    ...fields,
+  });
+}
+
+/** The DSR's messages (the router's outcome report lands there). */
+export async function dsrMessages(stack: LocalStack, dsrId: number): Promise<string[]> {
+  const page = await sandboxDastra(stack).dataSubjectMessages.list(dsrId, { size: 100 });
+  return page.items.map((m) => String(m.message ?? ""));
+}
+
+/** Waits for the router's outcome message about the CRM and answers the CRM's part of it. */
+export async function crmOutcome(stack: LocalStack, dsrId: number, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    `CRM outcome on DSR ${dsrId}`,
+    async () => (await dsrMessages(stack, dsrId)).find((m) => m.includes("CRM (HubSpot):")),
+    timeoutMs,
+  );
+}
+
+export async function hubspotObjects(stack: LocalStack, type: string) {
+  const res = await fetch(`${stack.url("sandbox")}/_sandbox/hubspot/objects/${type}`);
+  return ((await res.json()) as { results: { id: string; properties: Record<string, string | null> }[] }).results;
+}
+
+export async function downloadAttachment(stack: LocalStack, dsrId: number, fileId: string): Promise<string> {
+  const res = await sandboxDastra(stack).dataSubjectAttachments.download(dsrId, fileId);
+  return res.text();
+}
+
+/**
+ * After a restart on persisted state the router listens on a new port: Dastra's stored webhook (seeded with the old
+ * URL) is pointed at it, as an operator would after moving the router.
+ */
+export async function repointDastraWebhooks(stack: LocalStack): Promise<void> {
+  const token = await sandboxToken(stack);
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  const hooks = (await (await fetch(`${stack.url("sandbox")}/v1/WebHookUrls?workspaceId=1`, { headers })).json()) as {
+    id: number;
+    url: string;
+  }[];
+  for (const hook of hooks) {
+    const url = hook.url.replace(/^http:\/\/127\.0\.0\.1:\d+/, stack.url("router"));
+    const res = await fetch(`${stack.url("sandbox")}/v1/WebHookUrls/${hook.id}`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ ...hook, url }),
+    });
+    if (!res.ok) throw new Error(`webhook ${hook.id}: ${res.status} ${await res.text()}`);
+  }
+}
+
+export async function sandboxToken(stack: LocalStack): Promise<string> {
+  const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${btoa("sandbox-public:sandbox-private")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: "grant_type=client_credentials&scope=api1",
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
