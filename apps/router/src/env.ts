@@ -14,6 +14,8 @@ export interface Env {
   RECONCILE_OVERLAP_SECONDS?: string;
   /** How long a connector's accepted job may take before it becomes a replayable dead letter (seconds, default 86400). */
   ACCEPTED_JOB_DEADLINE_SECONDS?: string;
+  /** Divides the shared Dastra limiter's windows (default 1); tests pair it with the sandbox's RATE_WINDOW_SCALE. */
+  DASTRA_RATE_WINDOW_SCALE?: string;
   // secrets
   DASTRA_WEBHOOK_KEYS?: string;
   DASTRA_PUBLIC_KEY?: string;
