@@ -20,7 +20,14 @@ type SyncStatus = {
   mapped: number;
   failures: number;
   lastError: string | null;
-  lastRun: { created: number; patched: number; unchanged: number; tagged: number; resumed: boolean } | null;
+  lastRun: {
+    seen: number;
+    created: number;
+    patched: number;
+    unchanged: number;
+    tagged: number;
+    resumed: boolean;
+  } | null;
 };
 
 async function syncAdmin(method: "GET" | "POST"): Promise<SyncStatus> {
@@ -45,9 +52,9 @@ describe("companies → Actors", () => {
     await sandboxControl(stack, "/hubspot/companies", "POST", { count: 2000 });
     const started = await syncAdmin("POST");
     expect(started.running).toBe(true);
-    // Mid-run, HubSpot goes down long enough to outlast the client's retries: the run stops and resumes.
+    // Mid-run, HubSpot goes down and stays down past the client's retries: the run stops, keeping its cursor.
     await waitFor("first actors", async () => (await syncAdmin("GET")).mapped >= 300, 60_000);
-    await sandboxControl(stack, "/faults/hubspot", "PUT", { outageUntil: Date.now() + 8000 });
+    await sandboxControl(stack, "/faults/hubspot", "PUT", { outageUntil: Date.now() + 300_000 });
     const stopped = await waitFor(
       "the run to stop",
       async () => {
@@ -58,6 +65,7 @@ describe("companies → Actors", () => {
     );
     expect(stopped.lastError).toContain("503");
     expect(stopped.running).toBe(true);
+    await sandboxControl(stack, "/faults/hubspot", "DELETE");
     const done = await waitFor(
       "sync done",
       async () => {
@@ -66,7 +74,8 @@ describe("companies → Actors", () => {
       },
       240_000,
     );
-    expect(done.lastRun).toMatchObject({ resumed: true, patched: 0, tagged: 0 });
+    // Resumed from the cursor: each page listed once (seen), each company created once.
+    expect(done.lastRun).toMatchObject({ resumed: true, seen: 2001, created: 2001, patched: 0, tagged: 0 });
     expect(done.mapped).toBe(2001); // + Acme SAS of the default seed
 
     const actors = await allActors();
