@@ -54,5 +54,8 @@ export default defineConfig({
       },
     }),
   ],
-  test: { include: ["test/**/*.test.ts"], testTimeout: 20_000 },
+  // `pnpm bench` (ROUTER_BENCH=1) runs the benchmarks in bench/ instead of the tests.
+  test: process.env.ROUTER_BENCH
+    ? { include: ["bench/**/*.bench.test.ts"], testTimeout: 600_000 }
+    : { include: ["test/**/*.test.ts"], testTimeout: 20_000 },
 });

@@ -102,9 +102,37 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
   if (!columns.some((c) => c.name === "generation"))
     sql.exec("ALTER TABLE deliveries ADD COLUMN generation INTEGER NOT NULL DEFAULT 0");
   if (!columns.some((c) => c.name === "job_id")) sql.exec("ALTER TABLE deliveries ADD COLUMN job_id TEXT");
+  // Filtered lists walk these newest first; the (connector, state) index they replace is a prefix of one of them.
   sql.exec(`
     CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries(state, event_seq);
-    CREATE INDEX IF NOT EXISTS deliveries_open ON deliveries(event_seq) WHERE state NOT IN ('done', 'failed', 'dead');
-    CREATE INDEX IF NOT EXISTS events_report_pending ON events(report_next_at) WHERE report = 'pending';
+    CREATE INDEX IF NOT EXISTS deliveries_by_connector_state ON deliveries(connector, state, event_seq);
+    CREATE INDEX IF NOT EXISTS deliveries_by_connector ON deliveries(connector, event_seq);
+    DROP INDEX IF EXISTS deliveries_state;
+    CREATE INDEX IF NOT EXISTS events_report_pending ON events(seq, report_next_at) WHERE report = 'pending';
   `);
+  // Delivery counts per connector and state, kept by triggers: the status page reads a handful of rows, not every
+  // delivery ever made.
+  const hasCounts = sql
+    .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'delivery_counts'")
+    .one().n;
+  if (hasCounts === 0) {
+    sql.exec(`
+      CREATE TABLE delivery_counts (connector TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (connector, state));
+      INSERT INTO delivery_counts (connector, state, count) SELECT connector, state, COUNT(*) FROM deliveries GROUP BY connector, state;
+      CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN
+        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
+        UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
+      END;
+      CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
+        WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
+        UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
+        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
+        UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
+      END;
+      CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
+        UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
+      END;
+    `);
+  }
 }

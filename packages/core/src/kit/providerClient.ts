@@ -22,7 +22,10 @@ export interface ProviderClientOptions {
   baseUrl: string;
   /** Headers for each attempt, e.g. async () => ({ authorization: `Bearer ${token}` }). */
   auth: () => Promise<Record<string, string>> | Record<string, string>;
-  /** Asked for a permit before each attempt (e.g. providerRateLimiter(env.PROVIDER_LIMITER, "hubspot:<portal>", ...)). */
+  /**
+   * Asked for a permit before each attempt (e.g. providerRateLimiter(env.PROVIDER_LIMITER, "hubspot:<portal>", hubspotBudget())).
+   * When it has `pause` (a ProviderLimiter), a 429/503 that names a wait pauses every caller of the budget.
+   */
   limiter?: RateLimiter;
   /** Per attempt, headers and body included; default 10_000 ms. */
   timeoutMs?: number;
@@ -47,12 +50,15 @@ export interface ProviderRequestInit {
   body?: BodyInit;
   headers?: Record<string, string>;
   /**
-   * Safe to repeat after an ambiguous failure (5xx, timeout, network)? Default: true for GET/HEAD/PUT/DELETE/OPTIONS,
-   * false for POST/PATCH. A 429 is retried in every case (the provider refused the call before doing anything).
+   * Safe to repeat after an ambiguous failure (500/502/504..., timeout, network)? Default: true for
+   * GET/HEAD/PUT/DELETE/OPTIONS, false for POST/PATCH. A 429 or 503 is retried in every case (a refusal: the provider
+   * did nothing and says "later"; Graph and Jira throttle with 503 too).
    */
   idempotent?: boolean;
   /** Statuses that are not errors for this call (e.g. [404] for a lookup). */
   acceptStatus?: readonly number[];
+  /** An extra budget for this call, asked after the client's own (e.g. HubSpot's search budget). */
+  limiter?: RateLimiter;
 }
 
 export interface ProviderClient {
@@ -67,6 +73,8 @@ export interface ProviderClient {
 export const retryAfter429: Classify429 = (res, _body, nowMs) => ({
   retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), nowMs) ?? null,
 });
+
+type PausingLimiter = RateLimiter & { pause(ms: number): Promise<void> };
 
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 const MAX_ERROR_BODY = 500;
@@ -113,6 +121,7 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
 
     for (let attempt = 1; ; attempt++) {
       await options.limiter?.acquire();
+      await init.limiter?.acquire();
       const headers: Record<string, string> = {
         accept: "application/json",
         ...(await options.auth()),
@@ -153,7 +162,13 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           retryable: res.status === 429 || res.status >= 500,
           attempts: attempt,
         });
-        ambiguous = res.status >= 500;
+        // 429 and 503 are refusals (nothing was done: "try later"); other 5xx may have half-happened.
+        ambiguous = res.status >= 500 && res.status !== 503;
+        if ((res.status === 429 || res.status === 503) && retryAfterMs !== null) {
+          // Tell every caller of this budget (other isolates too), not just this loop.
+          for (const l of [options.limiter, init.limiter])
+            if (l && "pause" in l) await (l as PausingLimiter).pause(retryAfterMs);
+        }
       } catch (cause) {
         clearTimeout(timer);
         const timedOut = controller.signal.aborted;
