@@ -40,7 +40,11 @@ describe("Access / Portability", () => {
     const outcome = await crmOutcome(stack, dsr.id);
     expect(outcome).toContain("CRM (HubSpot): 1 contact, 1 company, 3 deals, 2 notes exported");
     const attachments = (await sandboxDastra(stack).dataSubjectRequests.get(dsr.id)).attachments ?? [];
-    expect(attachments.map((a) => a.fileName).sort()).toEqual(["hubspot-contact-101.csv", "hubspot-contact-101.json"]);
+    // attachOnce keys a file by name + content hash: hubspot-contact-101.<16 hex of sha256>.json
+    expect(attachments.map((a) => a.fileName).sort()).toEqual([
+      expect.stringMatching(/^hubspot-contact-101\.[0-9a-f]{16}\.csv$/),
+      expect.stringMatching(/^hubspot-contact-101\.[0-9a-f]{16}\.json$/),
+    ]);
     const json = JSON.parse(
       await downloadAttachment(stack, dsr.id, attachments.find((a) => a.fileName?.endsWith(".json"))?.id ?? ""),
     );
@@ -151,7 +155,9 @@ describe("Erasure", () => {
     const deletions = (await sandboxControl(stack, "/hubspot/gdpr-deletions")) as { results: { objectId: string }[] };
     expect(deletions.results.filter((d) => d.objectId === "102")).toHaveLength(1);
     const attachments = (await sandboxDastra(stack).dataSubjectRequests.get(dsr.id)).attachments ?? [];
-    expect(attachments.map((a) => a.fileName)).toEqual([`hubspot-deletion-record-${dsr.id}.json`]);
+    expect(attachments.map((a) => a.fileName)).toEqual([
+      expect.stringMatching(new RegExp(`^hubspot-deletion-record-${dsr.id}\\.[0-9a-f]{16}\\.json$`)),
+    ]);
     const record = JSON.parse(await downloadAttachment(stack, dsr.id, attachments[0]?.id ?? ""));
     expect(record).toMatchObject({
       dsrId: dsr.id,
@@ -216,9 +222,11 @@ describe("HubSpot privacy requests into Dastra", () => {
     const now = Date.now();
     const forged = await send(now, await hmacBase64("not-the-secret", `POST${url}${body}${now}`));
     expect(forged.status).toBe(401);
-    expect(await forged.json()).toMatchObject({ error: "invalid_signature" });
+    expect(await forged.json()).toMatchObject({ error: "unauthorized", message: "signature mismatch" });
     const old = now - 6 * 60_000;
-    expect((await send(old, await hmacBase64("sandbox-hubspot-secret", `POST${url}${body}${old}`))).status).toBe(401);
+    const stale = await send(old, await hmacBase64("sandbox-hubspot-secret", `POST${url}${body}${old}`));
+    expect(stale.status).toBe(401);
+    expect(await stale.json()).toMatchObject({ error: "unauthorized", message: "signature stale" });
     // The same body correctly signed now is accepted: the two refusals were about the signature alone.
     const good = await send(now, await hmacBase64("sandbox-hubspot-secret", `POST${url}${body}${now}`));
     expect(good.status).toBe(200);

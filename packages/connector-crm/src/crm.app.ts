@@ -1,14 +1,21 @@
 import { ConnectorConfigError } from "@dastra/core/kit/connectorConfig";
+import { hubspotWebhookVerifier, inboundWebhookIntake } from "@dastra/core/kit/inboundWebhook";
 import { createLogger } from "@dastra/core/logger";
 import { Hono } from "hono";
 import { crm } from "./crm.connector";
 import { type CrmConfig, crmConfig } from "./crmConfig";
-import { COMPANY_SYNC, type CrmEnv, crmState, INBOX } from "./crmEnv";
-import { verifyHubspotSignatureV3 } from "./inbound/hubspotSignature";
-import { HUBSPOT_BATCH_MAX, parseHubspotBatch } from "./inbound/hubspotWebhookBatch";
+import { COMPANY_SYNC, type CrmEnv, crmState, INBOX, webhookInbox } from "./crmEnv";
 
 /** Largest webhook body read: 100 events of a few hundred bytes each, with room. */
 const MAX_WEBHOOK_BYTES = 256 * 1024;
+
+/** HubSpot's deliveries: X-HubSpot-Signature-v3 checked on the raw bytes (kit), stored in the WebhookInbox, 200 at once. */
+const hubspotIntake = inboundWebhookIntake<CrmEnv>({
+  source: "hubspot",
+  ...hubspotWebhookVerifier((env) => crmConfig(env).HUBSPOT_APP_SECRET),
+  inbox: webhookInbox,
+  maxBytes: MAX_WEBHOOK_BYTES,
+});
 
 type App = { Bindings: CrmEnv; Variables: { config: CrmConfig } };
 
@@ -28,40 +35,9 @@ crmApp.use("*", async (c, next) => {
 
 crmApp.get("/", (c) => c.json(crm.describe()));
 
-// HubSpot webhooks: verified on the raw bytes, stored in the inbox Durable Object, answered at once (HubSpot waits
-// 5 s); the privacy requests in them become DSRs from the inbox's alarm.
-crmApp.post("/webhooks/hubspot", async (c) => {
-  const config = c.get("config");
-  const declared = Number(c.req.header("content-length") ?? 0);
-  if (declared > MAX_WEBHOOK_BYTES)
-    return c.json({ error: "too_large", message: `a HubSpot batch is at most ${HUBSPOT_BATCH_MAX} events` }, 413);
-  const body = await c.req.text();
-  const verified = await verifyHubspotSignatureV3({
-    method: "POST",
-    uri: c.req.url,
-    body,
-    timestamp: c.req.header("X-HubSpot-Request-Timestamp"),
-    signature: c.req.header("X-HubSpot-Signature-v3"),
-    secret: config.HUBSPOT_APP_SECRET,
-    nowMs: Date.now(),
-  });
-  if (!verified)
-    return c.json(
-      {
-        error: "invalid_signature",
-        message: "X-HubSpot-Signature-v3 missing, wrong, or its X-HubSpot-Request-Timestamp is over 5 minutes old",
-      },
-      401,
-    );
-  let events: number;
-  try {
-    events = parseHubspotBatch(JSON.parse(body)).length;
-  } catch (error) {
-    return c.json({ error: "invalid_body", message: error instanceof Error ? error.message : "not JSON" }, 400);
-  }
-  await crmState(c.env, INBOX).receive(body);
-  return c.json({ received: events });
-});
+// HubSpot webhooks: verified, stored and answered at once (HubSpot waits 5 s); the privacy requests in them
+// become DSRs from the inbox's alarm. Any other method gets the intake's 401 JSON.
+crmApp.all("/webhooks/hubspot", (c) => hubspotIntake(c.req.raw, c.env));
 
 // Operator routes (bearer ADMIN_TOKEN).
 crmApp.use("/admin/*", async (c, next) => {

@@ -16,12 +16,11 @@ import {
 } from "./sync/companySync";
 
 // The connector's own state (SQLite Durable Object), one instance per concern (idFromName):
-//   "inbox":        verified HubSpot webhook batches, processed from the alarm; the exactly-once keys of the DSRs
-//                   created from them; the erasure tombstones (email hashes and contact ids this connector erased).
+//   "inbox":        the exactly-once keys of the DSRs created from HubSpot privacy requests (the batches themselves
+//                   wait in the kit's WebhookInbox), and the erasure tombstones (email hashes and erased contact ids).
 //   "company-sync": the Actors sync's cursor and company→Actor mappings; the sync runs from the alarm.
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS inbound_requests (key TEXT PRIMARY KEY, dsr_id INTEGER, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tombstones (email_hash TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, erased_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS erased_contacts (contact_id TEXT PRIMARY KEY, dsr_id INTEGER NOT NULL, erased_at TEXT NOT NULL);
@@ -58,12 +57,52 @@ export class CrmState extends DurableObject<CrmEnv> {
     return crmConfig(this.env);
   }
 
-  // --- inbox ---
+  // --- HubSpot privacy requests ---
 
-  /** Appends one verified batch (raw JSON text) and wakes the alarm; answers at once. */
-  async receive(body: string): Promise<void> {
-    this.sql.exec("INSERT INTO inbox (body) VALUES (?)", body);
-    await this.wake(0);
+  /**
+   * Turns one verified HubSpot batch (raw JSON text, from the kit's WebhookInbox) into DSRs, once per contact and
+   * request. Throws on a Dastra or HubSpot failure: the inbox retries the batch, and what was done is not redone.
+   */
+  async processBatch(body: string): Promise<{ created: number; skipped: number }> {
+    const log = createLogger({ worker: "connector-crm", unit: "inbound" });
+    let events: ReturnType<typeof parseHubspotBatch>;
+    try {
+      events = parseHubspotBatch(JSON.parse(body));
+    } catch (error) {
+      // Signed by HubSpot but not a batch: retrying cannot help.
+      log.warn("HubSpot delivery is not an event batch; dropped", { error: String(error) });
+      return { created: 0, skipped: 0 };
+    }
+    const config = this.config();
+    const requests = privacyRequestsIn(events, config.HUBSPOT_PRIVACY_REQUEST_PROPERTY ?? null);
+    let created = 0;
+    let skipped = 0;
+    for (const request of requests) {
+      const done = this.sql.exec("SELECT 1 FROM inbound_requests WHERE key = ? AND dsr_id IS NOT NULL", request.key);
+      // Our own erasure comes back as a privacyDeletion: not a new request.
+      const ours =
+        request.kind === "privacyDeletion" &&
+        this.sql.exec("SELECT 1 FROM erased_contacts WHERE contact_id = ?", request.contactId).toArray().length > 0;
+      if (done.toArray().length > 0 || ours) {
+        skipped++;
+        continue;
+      }
+      this.sql.exec(
+        "INSERT OR IGNORE INTO inbound_requests (key, dsr_id, created_at) VALUES (?, NULL, ?)",
+        request.key,
+        new Date().toISOString(),
+      );
+      const dsr = await createInboundDsr({
+        dastra: dastraClientForConnector(this.env, { logger: log, maxRateWaitMs: 30_000 }),
+        crm: hubspotFor(config, log, this.env),
+        request,
+        areaId: config.DASTRA_AREA_ID,
+      });
+      this.sql.exec("UPDATE inbound_requests SET dsr_id = ? WHERE key = ?", dsr.id, request.key);
+      log.info("DSR created from a HubSpot privacy request", { dsrId: dsr.id, kind: request.kind });
+      created++;
+    }
+    return { created, skipped };
   }
 
   /** DSRs created from HubSpot privacy requests so far (key → DSR id), for operators and tests. */
@@ -186,7 +225,7 @@ export class CrmState extends DurableObject<CrmEnv> {
     };
   }
 
-  // --- alarm: the inbox, then a running sync ---
+  // --- alarm: a running sync ---
 
   private async wake(delayMs: number): Promise<void> {
     const at = Date.now() + delayMs;
@@ -195,61 +234,15 @@ export class CrmState extends DurableObject<CrmEnv> {
   }
 
   override async alarm(): Promise<void> {
-    const log = createLogger({ worker: "connector-crm", unit: "crm-state" });
-    await this.processInbox(log);
+    const log = createLogger({ worker: "connector-crm", unit: "company-sync" });
     if (this.syncStore().cursor()) await this.runSync(log);
-  }
-
-  private async processInbox(log: ReturnType<typeof createLogger>): Promise<void> {
-    const rows = this.sql
-      .exec<{ seq: number; body: string; attempts: number }>("SELECT * FROM inbox ORDER BY seq")
-      .toArray();
-    if (rows.length === 0) return;
-    const config = this.config();
-    const crm = hubspotFor(config, log);
-    const dastra = dastraClientForConnector(this.env, { logger: log, maxRateWaitMs: 30_000 });
-    for (const row of rows) {
-      try {
-        const requests = privacyRequestsIn(
-          parseHubspotBatch(JSON.parse(row.body)),
-          config.HUBSPOT_PRIVACY_REQUEST_PROPERTY ?? null,
-        );
-        for (const request of requests) {
-          if (
-            this.sql.exec("SELECT 1 FROM inbound_requests WHERE key = ? AND dsr_id IS NOT NULL", request.key).toArray()
-              .length
-          )
-            continue;
-          // Our own erasure comes back as a privacyDeletion: not a new request.
-          if (
-            request.kind === "privacyDeletion" &&
-            this.sql.exec("SELECT 1 FROM erased_contacts WHERE contact_id = ?", request.contactId).toArray().length
-          )
-            continue;
-          this.sql.exec(
-            "INSERT OR IGNORE INTO inbound_requests (key, dsr_id, created_at) VALUES (?, NULL, ?)",
-            request.key,
-            new Date().toISOString(),
-          );
-          const dsr = await createInboundDsr({ dastra, crm, request, areaId: config.DASTRA_AREA_ID });
-          this.sql.exec("UPDATE inbound_requests SET dsr_id = ? WHERE key = ?", dsr.id, request.key);
-          log.info("DSR created from a HubSpot privacy request", { dsrId: dsr.id, kind: request.kind });
-        }
-        this.sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq);
-      } catch (error) {
-        this.sql.exec("UPDATE inbox SET attempts = attempts + 1 WHERE seq = ?", row.seq);
-        log.warn("inbox batch not processed yet", { seq: row.seq, attempts: row.attempts + 1, error: String(error) });
-        await this.ctx.storage.setAlarm(Date.now() + backoffMs(row.attempts));
-        return;
-      }
-    }
   }
 
   private async runSync(log: ReturnType<typeof createLogger>): Promise<void> {
     const config = this.config();
     try {
       const report = await syncCompanies({
-        crm: hubspotFor(config, log),
+        crm: hubspotFor(config, log, this.env),
         dastra: dastraClientForConnector(this.env, { logger: log, maxRateWaitMs: 60_000 }),
         store: this.syncStore(),
         log,

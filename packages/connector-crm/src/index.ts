@@ -4,7 +4,9 @@ import { crmApp } from "./crm.app";
 import { crm } from "./crm.connector";
 import { COMPANY_SYNC, type CrmEnv, crmState } from "./crmEnv";
 
+export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
 export { CrmState } from "./crmState";
+export { WebhookInbox } from "./inbound/webhookInbox";
 
 /** RPC entrypoint the router binds (service binding CONNECTOR_CRM, entrypoint CrmConnector). */
 export class CrmConnector extends connectorEntrypoint(crm) {}

@@ -1,12 +1,12 @@
 import type { FinalConnectorOutcome } from "@dastra/core/connectorContract";
 import type { JobContext } from "@dastra/core/kit/connectorJob";
+import { attachOnce } from "@dastra/core/kit/dastraSideEffects";
 import type { CrmConfig } from "../crmConfig";
 import type { CrmEnv } from "../crmEnv";
 import { crmState, INBOX } from "../crmEnv";
 import { emailHash } from "../erasure/emailHash";
 import { contactExportCsv, contactExportJson, exportCounts, exportSummary } from "../export/contactExportFiles";
 import { hubspotFor } from "../hubspot/hubspotConnection";
-import { attachFile } from "./attachFile";
 
 export interface DsrJobInput {
   dsrId: number;
@@ -28,7 +28,7 @@ export async function accessFlow(
   purpose: "access" | "rectification" = "access",
 ): Promise<FinalConnectorOutcome> {
   const { dsrId } = job.input as unknown as DsrJobInput;
-  const crm = hubspotFor(job.config, job.log);
+  const crm = hubspotFor(job.config, job.log, job.env);
   // The first run's time: a re-run builds the same bytes, so the same files are found instead of uploaded twice.
   const startedAt = await job.step("started", async () => new Date().toISOString());
   const contactIds = await job.step("find", async () => {
@@ -64,8 +64,8 @@ export async function accessFlow(
         json.name = json.name.replace(".json", "-current-values.json");
         csv.name = csv.name.replace(".csv", "-current-values.csv");
       }
-      await attachFile(job.dastra, dsrId, json);
-      await attachFile(job.dastra, dsrId, csv);
+      await attachOnce(job.dastra, dsrId, json);
+      await attachOnce(job.dastra, dsrId, csv);
       return { ...exportCounts(data), missing: data.missing.reduce((n, m) => n + m.ids.length, 0) };
     });
     if (!done) continue;

@@ -1,5 +1,6 @@
 import type { FinalConnectorOutcome } from "@dastra/core/connectorContract";
 import type { JobContext } from "@dastra/core/kit/connectorJob";
+import { attachOnce } from "@dastra/core/kit/dastraSideEffects";
 import { sleep } from "@dastra/core/rateLimiter";
 import type { CrmConfig } from "../crmConfig";
 import { type CrmEnv, crmState, INBOX } from "../crmEnv";
@@ -8,7 +9,6 @@ import { deletionRecord, deletionRecordFile } from "../erasure/deletionRecord";
 import { emailHash } from "../erasure/emailHash";
 import { hubspotFor } from "../hubspot/hubspotConnection";
 import type { DsrJobInput } from "./accessFlow";
-import { attachFile } from "./attachFile";
 
 const VERIFY_POLL_MS = 1000;
 
@@ -22,7 +22,7 @@ export async function erasureFlow(job: JobContext<CrmEnv, CrmConfig>): Promise<F
   const { dsrId } = job.input as unknown as DsrJobInput;
   const dsr = await job.dastra.dataSubjectRequests.get(dsrId);
   if (dsr.identityValidated !== true) await job.waitFor("identityValidated");
-  const crm = hubspotFor(job.config, job.log);
+  const crm = hubspotFor(job.config, job.log, job.env);
   const email = dsr.email?.trim();
   if (!email)
     return { status: "failed", reason: "the DSR has no email to erase", summary: "CRM (HubSpot): no email on the DSR" };
@@ -88,7 +88,7 @@ export async function erasureFlow(job: JobContext<CrmEnv, CrmConfig>): Promise<F
     );
     record.verified = found.length ? verification.verified : null;
     record.verifiedAt = verification.at;
-    const attachment = await attachFile(job.dastra, dsrId, deletionRecordFile(record));
+    const attachment = await attachOnce(job.dastra, dsrId, deletionRecordFile(record));
     return attachment.id;
   });
   const details = { contacts: found.length, verified: verification.verified };

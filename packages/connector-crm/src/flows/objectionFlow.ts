@@ -8,7 +8,7 @@ import { type DsrJobInput, subjectEmail } from "./accessFlow";
 /** Objection / Restriction: unsubscribe the email from all marketing email, read the status back, record it. */
 export async function objectionFlow(job: JobContext<CrmEnv, CrmConfig>): Promise<FinalConnectorOutcome> {
   const { dsrId } = job.input as unknown as DsrJobInput;
-  const crm = hubspotFor(job.config, job.log);
+  const crm = hubspotFor(job.config, job.log, job.env);
   const status = await job.step("unsubscribe-all", async () => {
     const email = await subjectEmail(job, dsrId);
     if (!email) return null;

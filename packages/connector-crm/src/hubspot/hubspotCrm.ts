@@ -144,6 +144,7 @@ export function hubspotCrm(options: HubspotCrmOptions): CrmProvider {
             limit: 100,
           },
           idempotent: true,
+          search: true,
         },
       );
       for (const c of found?.results ?? []) {

@@ -7,6 +7,8 @@ export interface HubspotRequestInit {
   json?: unknown;
   /** POSTs that are safe to repeat (reads, searches, gdpr-delete, unsubscribe-all) say so for the retrying client. */
   idempotent?: boolean;
+  /** A CRM search: HubSpot meters searches apart (4 per second), so the caller adds that budget. */
+  search?: boolean;
 }
 
 /** Sends one request to HubSpot (path from the API root, e.g. `/crm/v3/objects/contacts/1`), answers its Response. */

@@ -90,7 +90,8 @@ export async function syncCompanies(options: CompanySyncOptions): Promise<SyncRe
     counts: { ...EMPTY_COUNTS },
   };
   if (!saved) store.saveCursor(cursor);
-  else log.info("company sync resumes", { runId: cursor.runId, phase: cursor.phase, seen: cursor.counts.seen });
+  else if (saved.after !== null || saved.phase !== "live")
+    log.info("company sync resumes", { runId: cursor.runId, phase: cursor.phase, seen: cursor.counts.seen });
 
   async function upsert(company: CrmCompany): Promise<void> {
     const digest = actorDigest(company);
@@ -153,7 +154,8 @@ export async function syncCompanies(options: CompanySyncOptions): Promise<SyncRe
     runId: cursor.runId,
     startedAt: cursor.startedAt,
     finishedAt: now().toISOString(),
-    resumed: saved !== null,
+    // Resumed: this call started from a cursor that had made progress (a run that stopped and went on).
+    resumed: saved !== null && (saved.after !== null || saved.phase !== "live"),
   };
   log.info("company sync done", { ...report });
   return report;
