@@ -70,7 +70,7 @@ describe("companies → Actors", () => {
       "sync done",
       async () => {
         const s = await syncAdmin("GET");
-        return !s.running && s.lastRun && s;
+        return (!s.running && s.lastRun && s) || undefined;
       },
       240_000,
     );
@@ -111,7 +111,7 @@ describe("companies → Actors", () => {
       "second sync",
       async () => {
         const s = await syncAdmin("GET");
-        return !s.running && s.lastRun?.resumed === false && s;
+        return (!s.running && s.lastRun?.resumed === false && s) || undefined;
       },
       100_000,
     );

@@ -156,6 +156,15 @@ describe("HubSpot emulator: privacy deletion, limits, companies", () => {
     expect((await control("POST", "/hubspot/webhooks/emit", { events: tooMany })).status).toBe(400);
   });
 
+  it("answers 401 while the private-app token is revoked through /_sandbox, and 200 again once restored", async () => {
+    expect((await control("PUT", "/hubspot/token", { revoked: true })).status).toBe(200);
+    const refused = await hubspot("GET", "/crm/v3/objects/contacts/101");
+    expect(refused.status).toBe(401);
+    expect(await json(refused)).toMatchObject({ category: "INVALID_AUTHENTICATION" });
+    expect((await control("PUT", "/hubspot/token", { revoked: false })).status).toBe(200);
+    expect((await hubspot("GET", "/crm/v3/objects/contacts/101")).status).toBe(200);
+  });
+
   it("refuses past the daily budget with policyName DAILY and no Retry-After", async () => {
     expect((await control("PUT", "/hubspot/rate-limit", { dailyLimit: 2 })).status).toBe(200);
     const first = await hubspot("GET", "/crm/v3/objects/contacts/101");

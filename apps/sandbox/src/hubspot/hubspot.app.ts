@@ -114,7 +114,7 @@ hubspotApp.use("*", faultInjection("hubspot"));
 // Private-app tokens: Authorization: Bearer sandbox-hubspot.
 hubspotApp.use("*", async (c, next) => {
   const header = c.req.header("Authorization") ?? "";
-  if (header !== `Bearer ${HUBSPOT_TOKEN}`) {
+  if (header !== `Bearer ${HUBSPOT_TOKEN}` || (await hubspotState(c.env).tokenRevoked())) {
     return hubspotError(
       c,
       401,

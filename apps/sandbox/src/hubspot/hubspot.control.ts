@@ -55,6 +55,12 @@ export const hubspotControl = new Hono<SandboxBindings>()
     if (parsed.data.dailyLimit !== undefined) await state.setDailyLimit(parsed.data.dailyLimit);
     return c.json(parsed.data);
   })
+  .put("/token", async (c) => {
+    const parsed = z.object({ revoked: z.boolean() }).safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {revoked: boolean}" }, 400);
+    await hubspotState(c.env).setTokenRevoked(parsed.data.revoked);
+    return c.json(parsed.data);
+  })
   .post("/companies", async (c) => {
     const parsed = companiesInput.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) return c.json({ error: "invalid_body", message: "expected {count: 1..20000}" }, 400);

@@ -133,6 +133,7 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       "CREATE TABLE IF NOT EXISTS gdpr_deletions (object_id TEXT NOT NULL, email TEXT, deleted_at TEXT NOT NULL)",
     );
     this.sql.exec("CREATE TABLE IF NOT EXISTS id_counter (next INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS token_revoked (id INTEGER PRIMARY KEY CHECK (id = 1))");
     this.sql.exec("CREATE TABLE IF NOT EXISTS wide_unsubscribes (email TEXT PRIMARY KEY, at TEXT NOT NULL)");
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS daily_budget (id INTEGER PRIMARY KEY CHECK (id = 1), max INTEGER NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL)",
@@ -150,6 +151,7 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       "id_counter",
       "wide_unsubscribes",
       "daily_budget",
+      "token_revoked",
     ]) {
       this.sql.exec(`DELETE FROM ${table}`);
     }
@@ -178,6 +180,16 @@ export class HubspotState extends DurableObject<SandboxEnv> {
 
   setRateWindowScale(scale: number): void {
     setWindowScale(this.sql, scale);
+  }
+
+  /** Revokes (or restores) the private-app token: every API call then answers 401, as after a token rotation. */
+  setTokenRevoked(revoked: boolean): void {
+    if (revoked) this.sql.exec("INSERT OR IGNORE INTO token_revoked (id) VALUES (1)");
+    else this.sql.exec("DELETE FROM token_revoked");
+  }
+
+  tokenRevoked(): boolean {
+    return this.sql.exec("SELECT 1 FROM token_revoked").toArray().length > 0;
   }
 
   /** Sets the daily request budget (default 250,000), so a test can reach HubSpot's DAILY policy. */
