@@ -82,6 +82,8 @@ export async function syncCompanies(options: CompanySyncOptions): Promise<SyncRe
   const concurrency = options.concurrency ?? 8;
   const now = options.now ?? (() => new Date());
   const saved = store.cursor();
+  // Resumed: this call starts from a cursor that had made progress (a run that stopped and goes on).
+  const resumed = saved !== null && (saved.after !== null || saved.phase !== "live");
   const cursor: SyncCursor = saved ?? {
     runId: crypto.randomUUID(),
     startedAt: now().toISOString(),
@@ -90,7 +92,7 @@ export async function syncCompanies(options: CompanySyncOptions): Promise<SyncRe
     counts: { ...EMPTY_COUNTS },
   };
   if (!saved) store.saveCursor(cursor);
-  else if (saved.after !== null || saved.phase !== "live")
+  else if (resumed)
     log.info("company sync resumes", { runId: cursor.runId, phase: cursor.phase, seen: cursor.counts.seen });
 
   async function upsert(company: CrmCompany): Promise<void> {
@@ -154,8 +156,7 @@ export async function syncCompanies(options: CompanySyncOptions): Promise<SyncRe
     runId: cursor.runId,
     startedAt: cursor.startedAt,
     finishedAt: now().toISOString(),
-    // Resumed: this call started from a cursor that had made progress (a run that stopped and went on).
-    resumed: saved !== null && (saved.after !== null || saved.phase !== "live"),
+    resumed,
   };
   log.info("company sync done", { ...report });
   return report;
