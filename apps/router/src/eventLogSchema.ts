@@ -120,19 +120,26 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
       CREATE TABLE delivery_counts (connector TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (connector, state));
       INSERT INTO delivery_counts (connector, state, count) SELECT connector, state, COUNT(*) FROM deliveries GROUP BY connector, state;
-      CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN
-        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
-        UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
-      END;
-      CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
-        WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
-        UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
-        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
-        UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
-      END;
-      CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
-        UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
-      END;
     `);
   }
+  // Re-created at every start, so a fix reaches existing logs. No INSERT OR IGNORE inside: an outer upsert's conflict
+  // handling overrides a trigger's (SQLite applies the outer statement's conflict algorithm to trigger statements).
+  const addOne = `
+      INSERT INTO delivery_counts (connector, state, count) SELECT NEW.connector, NEW.state, 0
+        WHERE NOT EXISTS (SELECT 1 FROM delivery_counts WHERE connector = NEW.connector AND state = NEW.state);
+      UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;`;
+  sql.exec(`
+    DROP TRIGGER IF EXISTS delivery_counts_insert;
+    DROP TRIGGER IF EXISTS delivery_counts_update;
+    DROP TRIGGER IF EXISTS delivery_counts_delete;
+    CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN ${addOne}
+    END;
+    CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
+      WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
+      UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state; ${addOne}
+    END;
+    CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
+      UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
+    END;
+  `);
 }
