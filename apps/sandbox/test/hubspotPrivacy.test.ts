@@ -119,6 +119,12 @@ describe("HubSpot emulator: privacy deletion, limits, companies", () => {
     });
     expect(res.status).toBe(204);
     expect((await hubspot("GET", "/crm/v3/objects/contacts/101")).status).toBe(404);
+    // An email no contact has is blocklisted all the same (204); an unknown id is a 404.
+    const unknown = { objectId: "nobody@example.com", idProperty: "email" };
+    expect((await hubspot("POST", "/crm/v3/objects/contacts/gdpr-delete", unknown)).status).toBe(204);
+    expect((await hubspot("POST", "/crm/v3/objects/contacts/gdpr-delete", { objectId: "999" })).status).toBe(404);
+    const blocklist = await json(await control("GET", "/hubspot/blocklist"));
+    expect(blocklist.results.map((b: Json) => b.email)).toEqual(["jane.doe@example.com", "nobody@example.com"]);
     const [delivery] = await waitFor(async () => {
       const r = await receivedBy(hook.name);
       return r.length === 1 ? r : undefined;

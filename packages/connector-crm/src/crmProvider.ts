@@ -37,7 +37,8 @@ export interface ContactMatch {
 export interface ErasureAnswer {
   contactId: string | null;
   status: number;
-  outcome: "deleted" | "not_found";
+  /** deleted: by id; blocklisted: by email (HubSpot deletes a contact with it, if any, and blocklists it); not_found: unknown id. */
+  outcome: "deleted" | "blocklisted" | "not_found";
 }
 
 /** The marketing-email status read back after an objection. */

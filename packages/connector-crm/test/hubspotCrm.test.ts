@@ -67,7 +67,7 @@ describe("hubspotCrm", () => {
     expect(exported?.missing).toEqual([{ type: "notes", ids: ["402"] }]);
   });
 
-  it("GDPR-deletes by id or by email; the contact then reads 404; an unknown email is not_found", async () => {
+  it("GDPR-deletes by id or by email; the contact then reads 404; an unknown email is blocklisted, an unknown id not_found", async () => {
     const crm = hubspotCrm({ request: sandboxHubspot(stack) });
     expect(await crm.contactExists("101")).toBe(true);
     expect(await crm.eraseContact({ contactId: "101" })).toEqual({ contactId: "101", status: 204, outcome: "deleted" });

@@ -153,6 +153,7 @@ const unknownType = (type: string) =>
 hubspotApp.post("/crm/v3/objects/contacts/gdpr-delete", async (c) => {
   const body = await parseBody(c.req.raw, gdprDeleteInput);
   if (!body.ok) return hubspotError(c, 400, "VALIDATION_ERROR", body.message);
+  // 204 also for an unknown email (blocklisted); 404 only for an unknown id.
   const deleted = await hubspotState(c.env).gdprDelete(body.data.objectId, body.data.idProperty);
   if (!deleted) return hubspotError(c, 404, "OBJECT_NOT_FOUND", "resource not found");
   return c.body(null, 204);

@@ -67,6 +67,7 @@ export const hubspotControl = new Hono<SandboxBindings>()
     return c.json(await hubspotState(c.env).seedCompanies(parsed.data.count), 201);
   })
   .get("/gdpr-deletions", async (c) => c.json({ results: await hubspotState(c.env).gdprDeletions() }))
+  .get("/blocklist", async (c) => c.json({ results: await hubspotState(c.env).blocklist() }))
   .get("/subscriptions/:email", async (c) =>
     c.json({ results: await hubspotState(c.env).subscriptionStatuses(c.req.param("email")) }),
   )

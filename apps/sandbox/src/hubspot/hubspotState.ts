@@ -133,6 +133,7 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       "CREATE TABLE IF NOT EXISTS gdpr_deletions (object_id TEXT NOT NULL, email TEXT, deleted_at TEXT NOT NULL)",
     );
     this.sql.exec("CREATE TABLE IF NOT EXISTS id_counter (next INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS email_blocklist (email TEXT PRIMARY KEY, at TEXT NOT NULL)");
     this.sql.exec("CREATE TABLE IF NOT EXISTS token_revoked (id INTEGER PRIMARY KEY CHECK (id = 1))");
     this.sql.exec("CREATE TABLE IF NOT EXISTS wide_unsubscribes (email TEXT PRIMARY KEY, at TEXT NOT NULL)");
     this.sql.exec(
@@ -152,6 +153,7 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       "wide_unsubscribes",
       "daily_budget",
       "token_revoked",
+      "email_blocklist",
     ]) {
       this.sql.exec(`DELETE FROM ${table}`);
     }
@@ -442,10 +444,14 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   /** GDPR delete: the contact (live or archived) and its associations are gone for good, logged and announced by webhook. */
-  async gdprDelete(idOrValue: string, idProperty: string | undefined): Promise<boolean> {
+  async gdprDelete(idOrValue: string, idProperty: string | undefined): Promise<"deleted" | "blocklisted" | null> {
     const row =
       this.findRow("contacts", idOrValue, idProperty) ?? this.findRow("contacts", idOrValue, idProperty, true);
-    if (!row) return false;
+    const now = new Date().toISOString();
+    // By email, the address is blocklisted whether or not a contact has it (spec: CRM/Contacts v3, gdpr-delete).
+    if (idProperty === "email")
+      this.sql.exec("INSERT OR IGNORE INTO email_blocklist (email, at) VALUES (?, ?)", idOrValue.toLowerCase(), now);
+    if (!row) return idProperty === "email" ? "blocklisted" : null;
     const email = (JSON.parse(row.properties) as Properties).email ?? null;
     this.sql.exec("DELETE FROM objects WHERE id = ?", row.id);
     this.sql.exec("DELETE FROM associations WHERE a = ? OR b = ?", row.id, row.id);
@@ -460,7 +466,12 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       { subscriptionType: "contact.deletion", objectId: row.id, changeFlag: "DELETED" },
       { subscriptionType: "contact.privacyDeletion", objectId: row.id, changeFlag: "DELETED" },
     ]);
-    return true;
+    return "deleted";
+  }
+
+  /** Addresses blocklisted by a GDPR delete by email. */
+  blocklist(): { email: string; at: string }[] {
+    return this.sql.exec<{ email: string; at: string }>("SELECT email, at FROM email_blocklist ORDER BY at").toArray();
   }
 
   subscriptionStatuses(email: string): SubscriptionStatus[] {

@@ -197,7 +197,7 @@ export function hubspotCrm(options: HubspotCrmOptions): CrmProvider {
       return {
         contactId: "contactId" in target ? target.contactId : null,
         status,
-        outcome: status === 404 ? "not_found" : "deleted",
+        outcome: status === 404 ? "not_found" : "contactId" in target ? "deleted" : "blocklisted",
       };
     },
 
