@@ -72,14 +72,17 @@ describe("hubspotCrm", () => {
     expect(await crm.contactExists("101")).toBe(true);
     expect(await crm.eraseContact({ contactId: "101" })).toEqual({ contactId: "101", status: 204, outcome: "deleted" });
     expect(await crm.contactExists("101")).toBe(false);
+    // By email HubSpot deletes the contact that has it, if any, and blocklists the address.
     expect(await crm.eraseContact({ email: "john.roe@example.com" })).toMatchObject({
       status: 204,
-      outcome: "deleted",
+      outcome: "blocklisted",
     });
+    expect(await crm.contactExists("102")).toBe(false);
     expect(await crm.eraseContact({ email: "nobody@example.com" })).toMatchObject({
-      status: 404,
-      outcome: "not_found",
+      status: 204,
+      outcome: "blocklisted",
     });
+    expect(await crm.eraseContact({ contactId: "999" })).toMatchObject({ status: 404, outcome: "not_found" });
     const deletions = await sandboxControl<{ results: { objectId: string }[] }>(
       stack,
       "GET",
