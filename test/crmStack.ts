@@ -34,17 +34,35 @@ export async function createSubjectDsr(stack: LocalStack, fields: Partial<DataSu
   });
 }
 
-/** The DSR's messages (the router's outcome report lands there). */
-export async function dsrMessages(stack: LocalStack, dsrId: number): Promise<string[]> {
-  const page = await sandboxDastra(stack).dataSubjectMessages.list(dsrId, { size: 100 });
-  return page.items.map((m) => String(m.message ?? ""));
+/** The text of the router's report task on a DSR (linked to it, marked `additionalDatas.routerReport`), or "". */
+export async function routerReport(stack: LocalStack, dsrId: number): Promise<string> {
+  const page = await sandboxDastra(stack).tasks.list({
+    params: { objectType: "DataSubject", objectIds: [String(dsrId)] },
+    size: 100,
+  });
+  const task = page.items.find((t) => t.additionalDatas && "routerReport" in t.additionalDatas);
+  return String(task?.descriptionHtml ?? "")
+    .replace(/<[^>]+>/g, " ")
+    .replaceAll("&quot;", '"')
+    .replaceAll("&#39;", "'")
+    .replaceAll("&lt;", "<")
+    .replaceAll("&gt;", ">")
+    .replaceAll("&amp;", "&");
 }
 
-/** Waits for the router's outcome message about the CRM and answers the CRM's part of it. */
-export async function crmOutcome(stack: LocalStack, dsrId: number, timeoutMs = 30_000): Promise<string> {
+/** Waits until the router's report on the DSR holds `expected` (the CRM's final result) and answers the report. */
+export async function crmOutcome(
+  stack: LocalStack,
+  dsrId: number,
+  expected: string,
+  timeoutMs = 30_000,
+): Promise<string> {
   return waitFor(
-    `CRM outcome on DSR ${dsrId}`,
-    async () => (await dsrMessages(stack, dsrId)).find((m) => m.includes("CRM (HubSpot):")),
+    `"${expected}" in the router's report on DSR ${dsrId}`,
+    async () => {
+      const report = await routerReport(stack, dsrId);
+      return report.includes(expected) && report;
+    },
     timeoutMs,
   );
 }
