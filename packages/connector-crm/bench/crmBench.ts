@@ -9,8 +9,8 @@ import { sandboxControl, sandboxDastra, waitFor } from "../../../test/routerHarn
 import { type LocalStack, REPO_ROOT } from "../../../test/stack/localStack";
 
 const ACCESS_DSRS = Number(process.env.BENCH_CRM_DSRS ?? 20);
-const COMPANIES = Number(process.env.BENCH_CRM_COMPANIES ?? 1000);
-const SCALE = Number(process.env.BENCH_CRM_SCALE ?? 2);
+const COMPANIES = Number(process.env.BENCH_CRM_COMPANIES ?? 2000);
+const SCALE = Number(process.env.BENCH_CRM_SCALE ?? 4);
 const MINUTE_LIMIT = 500;
 
 const ms = (n: number) => n.toFixed(0);
