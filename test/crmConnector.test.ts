@@ -92,9 +92,9 @@ describe("Objection", () => {
   it("unsubscribes the email from all marketing email and reads it back", async () => {
     const dsr = await createSubjectDsr(stack, { purposes: ["Opposition"], email: "jane.doe@example.com" });
     await crmOutcome(stack, dsr.id, "unsubscribed from all marketing email (read back UNSUBSCRIBED)");
-    const status = await (
+    const status = (await (
       await hubspot("/communication-preferences/v4/statuses/jane.doe%40example.com/unsubscribe-all?channel=EMAIL")
-    ).json();
+    ).json()) as { results: unknown[] };
     expect(status.results).toEqual([
       expect.objectContaining({ status: "UNSUBSCRIBED", wideStatusType: "PORTAL_WIDE" }),
     ]);
@@ -169,7 +169,9 @@ describe("Erasure", () => {
     expect(JSON.stringify(record)).not.toContain("john");
     // HubSpot's privacyDeletion webhook about our own erasure is not a new request.
     await new Promise((r) => setTimeout(r, 1000));
-    const inbound = await (await fetch(`${stack.url("connector-crm")}/admin/inbound`, { headers: CRM_ADMIN })).json();
+    const inbound = (await (
+      await fetch(`${stack.url("connector-crm")}/admin/inbound`, { headers: CRM_ADMIN })
+    ).json()) as { results: { key: string }[] };
     expect(inbound.results.filter((r: { key: string }) => r.key.endsWith(":102"))).toEqual([]);
   });
 });
