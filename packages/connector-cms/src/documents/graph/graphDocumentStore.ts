@@ -126,7 +126,7 @@ export function graphDocumentStore(options: GraphDocumentStoreOptions): Document
       const path = `/drives/${encodeURIComponent(ref.driveId)}/items/${encodeURIComponent(ref.itemId)}/content`;
       const res = await request("PUT", path, {
         headers: { "If-Match": ref.eTag, "Content-Type": contentType },
-        body: bytes,
+        body: bytes as Uint8Array<ArrayBuffer>,
         // Guarded by If-Match: a retry after a lost answer gets 412, never a second overwrite.
         idempotent: true,
       });
