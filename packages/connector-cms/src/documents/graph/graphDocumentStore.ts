@@ -110,7 +110,7 @@ export function graphDocumentStore(options: GraphDocumentStoreOptions): Document
 
     async download(ref: DocumentRef): Promise<DownloadedDocument> {
       const path = `/drives/${encodeURIComponent(ref.driveId)}/items/${encodeURIComponent(ref.itemId)}/content`;
-      const res = await request("GET", path, { redirect: "manual", idempotent: true });
+      const res = await request("GET", path, { redirect: "manual", idempotent: true, acceptStatus: [301, 302, 307] });
       let body: Response = res;
       if (res.status === 302 || res.status === 301 || res.status === 307) {
         const location = res.headers.get("Location");
@@ -129,6 +129,7 @@ export function graphDocumentStore(options: GraphDocumentStoreOptions): Document
         body: bytes as Uint8Array<ArrayBuffer>,
         // Guarded by If-Match: a retry after a lost answer gets 412, never a second overwrite.
         idempotent: true,
+        acceptStatus: [403, 412, 423],
       });
       if (res.ok) return { outcome: "replaced", eTag: ((await res.json()) as { eTag: string }).eTag };
       if (res.status === 412) {

@@ -7,7 +7,14 @@
 export type GraphRequest = (
   method: string,
   pathOrUrl: string,
-  init?: { headers?: Record<string, string>; body?: BodyInit; redirect?: "manual" | "follow"; idempotent?: boolean },
+  init?: {
+    headers?: Record<string, string>;
+    body?: BodyInit;
+    redirect?: "manual" | "follow";
+    idempotent?: boolean;
+    /** Non-2xx statuses that are answers, not errors, for this call (e.g. 302, 412). */
+    acceptStatus?: readonly number[];
+  },
 ) => Promise<Response>;
 
 /** A non-2xx answer from Graph the store does not turn into an outcome: its status and Graph's error code. */

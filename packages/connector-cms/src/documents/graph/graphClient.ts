@@ -1,0 +1,47 @@
+import type { Logger } from "@dastra/core/logger";
+import { createProviderClient } from "@dastra/core/kit/providerClient";
+import type { GraphRequest } from "./graphRequest";
+import { type GraphCredentials, graphTokenSource } from "./graphToken";
+
+export interface GraphClientOptions {
+  /** Graph API root including the version, e.g. "https://graph.microsoft.com/v1.0". */
+  apiUrl: string;
+  credentials: GraphCredentials;
+  log?: Logger;
+  /** Per attempt; default 30_000 ms (downloads stream after the headers). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+/**
+ * Graph requests through the kit's provider client: bearer from the cached app-only token, retries with full jitter
+ * on 429/503 honouring Retry-After (Graph throttling guidance: "429 or 503 with Retry-After"), timeouts, masked logs.
+ * Redirects are never followed here: Graph's 302 to a pre-authenticated download URL is returned to the caller,
+ * which fetches it without the bearer. `@odata.nextLink` (absolute) is accepted when under `apiUrl`.
+ */
+export function graphRequest(options: GraphClientOptions): GraphRequest {
+  const token = graphTokenSource(options.credentials, options.fetch);
+  const base = options.apiUrl.replace(/\/+$/, "");
+  const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+  const client = createProviderClient({
+    name: "graph",
+    baseUrl: base,
+    auth: async () => ({ authorization: `Bearer ${await token()}` }),
+    timeoutMs: options.timeoutMs ?? 30_000,
+    ...(options.log ? { log: options.log } : {}),
+    fetch: (input, init) => fetchImpl(input, { ...init, redirect: "manual" }),
+  });
+  return (method, pathOrUrl, init = {}) => {
+    let path = pathOrUrl;
+    if (/^https?:\/\//.test(pathOrUrl)) {
+      if (!pathOrUrl.startsWith(`${base}/`)) throw new Error("Graph link outside the configured API URL");
+      path = pathOrUrl.slice(base.length);
+    }
+    return client.request(method, path, {
+      ...(init.headers ? { headers: init.headers } : {}),
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      ...(init.idempotent !== undefined ? { idempotent: init.idempotent } : {}),
+      ...(init.acceptStatus ? { acceptStatus: init.acceptStatus } : {}),
+    });
+  };
+}
