@@ -22,7 +22,10 @@ export interface ProviderClientOptions {
   baseUrl: string;
   /** Headers for each attempt, e.g. async () => ({ authorization: `Bearer ${token}` }). */
   auth: () => Promise<Record<string, string>> | Record<string, string>;
-  /** Asked for a permit before each attempt (e.g. providerRateLimiter(env.PROVIDER_LIMITER, "hubspot:<portal>", ...)). */
+  /**
+   * Asked for a permit before each attempt (e.g. providerRateLimiter(env.PROVIDER_LIMITER, "hubspot:<portal>", hubspotBudget())).
+   * When it has `pause` (a ProviderLimiter), a 429/503 that names a wait pauses every caller of the budget.
+   */
   limiter?: RateLimiter;
   /** Per attempt, headers and body included; default 10_000 ms. */
   timeoutMs?: number;
@@ -53,6 +56,8 @@ export interface ProviderRequestInit {
   idempotent?: boolean;
   /** Statuses that are not errors for this call (e.g. [404] for a lookup). */
   acceptStatus?: readonly number[];
+  /** An extra budget for this call, asked after the client's own (e.g. HubSpot's search budget). */
+  limiter?: RateLimiter;
 }
 
 export interface ProviderClient {
@@ -67,6 +72,8 @@ export interface ProviderClient {
 export const retryAfter429: Classify429 = (res, _body, nowMs) => ({
   retryAfterMs: parseRetryAfter(res.headers.get("retry-after"), nowMs) ?? null,
 });
+
+type PausingLimiter = RateLimiter & { pause(ms: number): Promise<void> };
 
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 const MAX_ERROR_BODY = 500;
@@ -113,6 +120,7 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
 
     for (let attempt = 1; ; attempt++) {
       await options.limiter?.acquire();
+      await init.limiter?.acquire();
       const headers: Record<string, string> = {
         accept: "application/json",
         ...(await options.auth()),
@@ -154,6 +162,11 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           attempts: attempt,
         });
         ambiguous = res.status >= 500;
+        if ((res.status === 429 || res.status === 503) && retryAfterMs !== null) {
+          // Tell every caller of this budget (other isolates too), not just this loop.
+          for (const l of [options.limiter, init.limiter])
+            if (l && "pause" in l) await (l as PausingLimiter).pause(retryAfterMs);
+        }
       } catch (cause) {
         clearTimeout(timer);
         const timedOut = controller.signal.aborted;

@@ -69,7 +69,9 @@ export async function providerRequests(): Promise<{ method: string; path: string
   }[];
 }
 
-export async function scriptProvider(answers: { status: number; headers?: Record<string, string>; body?: unknown }[]) {
+export async function scriptProvider(
+  answers: { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }[],
+) {
   await (
     await env.PROVIDER.fetch("http://provider/__script", { method: "POST", body: JSON.stringify(answers) })
   ).arrayBuffer();

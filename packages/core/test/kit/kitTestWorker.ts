@@ -10,6 +10,7 @@ import type { DastraWebhookEvent } from "../../src/webhookEvents";
 export interface KitTestEnv {
   FIXTURE_TOKEN?: string;
   JOBS: DurableObjectNamespace;
+  PROVIDER_LIMITER: DurableObjectNamespace;
   ROUTER: Fetcher;
   ROUTER_CONTROL: Fetcher;
   PROVIDER: Fetcher;
@@ -94,6 +95,7 @@ export const fixture = defineConnector<KitTestEnv, Config>({
   jobRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
 });
 
+export { ProviderRateLimiter } from "../../src/kit/providerRateLimiter";
 export class KitFixtureConnector extends connectorEntrypoint(fixture) {}
 export class ConnectorJobs extends connectorJobs(fixture) {}
 
