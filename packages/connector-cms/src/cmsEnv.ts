@@ -4,6 +4,8 @@ import type { ConnectorBaseEnv } from "@dastra/core/kit/connectorDastraClient";
 export interface CmsEnv extends ConnectorBaseEnv {
   /** Redacted copies: the job's staging, and the archive when ARCHIVE_TARGET is "r2". */
   ARCHIVE: R2Bucket;
+  /** The kit's ProviderRateLimiter Durable Object: the shared Graph budget. */
+  PROVIDER_LIMITER?: DurableObjectNamespace;
   GRAPH_API_URL?: string;
   GRAPH_DRIVE_IDS?: string;
   GRAPH_TOKEN_URL?: string;

@@ -1,5 +1,6 @@
 import type { FinalConnectorOutcome } from "@dastra/core/connectorContract";
 import type { JobContext } from "@dastra/core/kit/connectorJob";
+import { attachOnce } from "@dastra/core/kit/dastraSideEffects";
 import { archiveToCloudStorage, stagingKey } from "../archive/archiveTarget";
 import type { CmsConfig } from "../cmsConfig";
 import type { CmsEnv } from "../cmsEnv";
@@ -7,7 +8,6 @@ import type { DocumentRef, DocumentStore } from "../documents/documentStore";
 import { documentStoreFor } from "../documents/documentStoreFor";
 import { RedactionError, type RedactionSubject, redactDocumentToBytes, redactionFormatOf } from "../redaction";
 import { redactionSubjectOf, searchQueriesOf } from "./dataSubject";
-import { attachToDsr } from "./dsrAttachments";
 import { typedStep } from "./jobStep";
 import { buildManifest, type ManifestEntry, sourceOf } from "./manifest";
 
@@ -53,7 +53,8 @@ function attachmentNames(documents: DocumentRef[]): Map<string, string> {
     let name = `redacted - ${ref.name}`;
     for (let n = 2; used.has(name.toLowerCase()); n++) {
       const dot = ref.name.lastIndexOf(".");
-      name = dot > 0 ? `redacted - ${ref.name.slice(0, dot)} (${n})${ref.name.slice(dot)}` : `redacted - ${ref.name} (${n})`;
+      name =
+        dot > 0 ? `redacted - ${ref.name.slice(0, dot)} (${n})${ref.name.slice(dot)}` : `redacted - ${ref.name} (${n})`;
     }
     used.add(name.toLowerCase());
     names.set(ref.itemId, name);
@@ -74,7 +75,7 @@ async function readStaged(env: CmsEnv, key: string): Promise<Uint8Array> {
  */
 export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
   const { dsrId } = job.input as unknown as DsrJobInput;
-  const store = documentStoreFor(job.config, job.log);
+  const store = documentStoreFor(job.config, job.log, job.env.PROVIDER_LIMITER);
   const found = await discoverStep(job, store, dsrId);
   const names = attachmentNames(found.documents);
   const subject = await typedStep<RedactionSubject>(job, "subject", async () => {
@@ -124,16 +125,19 @@ export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
       skipped.push({ source: sourceOf(ref), reason: redacted.reason });
       continue;
     }
-    await job.step(`attach:${ref.itemId}`, async (run) => {
-      const bytes = await readStaged(job.env, redacted.key);
-      const attachment = await attachToDsr(
-        job.dastra,
-        dsrId,
-        { name: redacted.attachName, type: redacted.contentType, bytes },
-        run.recovering || job.attempt > 1,
-      );
-      return { attachmentId: attachment.id };
-    });
+    const attached = await typedStep<{ attachmentId: string; fileName: string }>(
+      job,
+      `attach:${ref.itemId}`,
+      async () => {
+        const bytes = await readStaged(job.env, redacted.key);
+        const attachment = await attachOnce(job.dastra, dsrId, {
+          name: redacted.attachName,
+          type: redacted.contentType,
+          bytes,
+        });
+        return { attachmentId: attachment.id, fileName: attachment.fileName ?? redacted.attachName };
+      },
+    );
     if (job.config.archive.target === "cloudStorage")
       await job.step(`archive:${ref.itemId}`, async (run) => {
         const bytes = await readStaged(job.env, redacted.key);
@@ -148,7 +152,7 @@ export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
       });
     documents.push({
       source: sourceOf(ref),
-      attachedAs: redacted.attachName,
+      attachedAs: attached.fileName,
       format: redacted.format,
       redactions: redacted.counts,
       csvRowsDropped: redacted.csvRowsDropped,
@@ -158,20 +162,15 @@ export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
 
   const manifest = buildManifest(dsrId, "access", documents, skipped);
   const manifestName = `documents manifest - DSR ${dsrId}.json`;
-  await job.step("attach:manifest", async (run) => {
+  await job.step("attach:manifest", async () => {
     const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
-    const attachment = await attachToDsr(
-      job.dastra,
-      dsrId,
-      { name: manifestName, type: "application/json", bytes },
-      run.recovering || job.attempt > 1,
-    );
+    const attachment = await attachOnce(job.dastra, dsrId, { name: manifestName, type: "application/json", bytes });
     return { attachmentId: attachment.id };
   });
   if (job.config.archive.target !== "r2")
     await job.step("cleanup", async () => {
       // Staging only: the copies live in CloudStorage (or nowhere); keep no personal data longer than needed.
-      const keys = documents.map((d) => stagingKey(dsrId, d.source.itemId, d.attachedAs as string));
+      const keys = found.documents.map((ref) => stagingKey(dsrId, ref.itemId, names.get(ref.itemId) as string));
       if (keys.length) await job.env.ARCHIVE.delete(keys);
       return keys.length;
     });

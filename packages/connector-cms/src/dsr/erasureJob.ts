@@ -1,10 +1,10 @@
 import type { FinalConnectorOutcome } from "@dastra/core/connectorContract";
+import { attachOnce, createTaskOnce } from "@dastra/core/kit/dastraSideEffects";
 import type { DocumentRef, DocumentStore } from "../documents/documentStore";
 import { documentStoreFor } from "../documents/documentStoreFor";
 import { RedactionError, type RedactionSubject, redactDocumentToBytes, redactionFormatOf } from "../redaction";
 import { type CmsJob, type DsrJobInput, discoverStep } from "./accessJob";
 import { redactionSubjectOf } from "./dataSubject";
-import { attachToDsr } from "./dsrAttachments";
 import { typedStep } from "./jobStep";
 import { buildManifest, type ManifestEntry, sourceOf } from "./manifest";
 
@@ -72,7 +72,7 @@ async function eraseInPlace(
  */
 export async function erasureJob(job: CmsJob): Promise<FinalConnectorOutcome> {
   const { dsrId } = job.input as unknown as DsrJobInput;
-  const store = documentStoreFor(job.config, job.log);
+  const store = documentStoreFor(job.config, job.log, job.env.PROVIDER_LIMITER);
   const found = await discoverStep(job, store, dsrId);
   const inPlace = job.config.erasureMode === "redact-in-place";
   const documents: ManifestEntry[] = [];
@@ -105,38 +105,28 @@ export async function erasureJob(job: CmsJob): Promise<FinalConnectorOutcome> {
   }
 
   const manifest = buildManifest(dsrId, inPlace ? "erasure-redact-in-place" : "erasure-report", documents, skipped);
-  await typedStep(job, "attach:manifest", async (run) => {
+  await typedStep(job, "attach:manifest", async () => {
     const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2));
     const name = `documents erasure manifest - DSR ${dsrId}.json`;
-    const attachment = await attachToDsr(
-      job.dastra,
-      dsrId,
-      { name, type: "application/json", bytes },
-      run.recovering || job.attempt > 1,
-    );
+    const attachment = await attachOnce(job.dastra, dsrId, { name, type: "application/json", bytes });
     return { attachmentId: attachment.id };
   });
 
   const replaced = documents.filter((d) => d.erasure === "replaced").length;
   const needsReview = !inPlace ? found.documents.length + skipped.length : skipped.length;
   if (needsReview > 0)
-    await job.step(
-      "review-task",
-      async () => {
-        // Until the kit's createTaskOnce lands: at most once (an interrupted creation ends the job needing review).
-        const task = await job.dastra.tasks.create({
-          label: inPlace
-            ? `Review documents not erased in place for DSR ${dsrId}`
-            : `Review documents mentioning the data subject of DSR ${dsrId}`,
-          objectType: "DataSubject",
-          objectId: String(dsrId),
-          descriptionHtml: `<p>The documents connector listed ${needsReview} document(s) in the manifest attached to the DSR.</p>`,
-          additionalDatas: { ref: `cms-erasure-${dsrId}` },
-        });
-        return { taskId: task.id };
-      },
-      { once: true },
-    );
+    await typedStep(job, "review-task", async () => {
+      const task = await createTaskOnce(job.dastra, {
+        ref: `cms:dsr:${dsrId}:erasure-review`,
+        label: inPlace
+          ? `Review documents not erased in place for DSR ${dsrId}`
+          : `Review documents mentioning the data subject of DSR ${dsrId}`,
+        objectType: "DataSubject",
+        objectId: String(dsrId),
+        descriptionHtml: `<p>The documents connector listed ${needsReview} document(s) in the manifest attached to the DSR.</p>`,
+      });
+      return { taskId: task.id };
+    });
 
   return {
     status: "done",

@@ -18,13 +18,15 @@ export interface ManifestEntry {
   reason?: string;
 }
 
-/** The JSON attached to the DSR next to the redacted copies (schema version 1). */
+/**
+ * The JSON attached to the DSR next to the redacted copies (schema version 1). Deterministic (no timestamp: the
+ * attachment has its own date), so a re-run after a crash builds the same bytes and attachOnce finds it.
+ */
 export interface Manifest {
   manifestVersion: 1;
   connector: "cms";
   dsrId: number;
   kind: "access" | "erasure-report" | "erasure-redact-in-place";
-  generatedAt: string;
   documents: ManifestEntry[];
   /** Listed for manual review, never attached. */
   skipped: ManifestEntry[];
@@ -55,7 +57,6 @@ export function buildManifest(
     connector: "cms",
     dsrId,
     kind,
-    generatedAt: new Date().toISOString(),
     documents,
     skipped,
     totals,

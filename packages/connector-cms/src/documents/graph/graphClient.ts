@@ -1,5 +1,7 @@
-import type { Logger } from "@dastra/core/logger";
+import { graph429 } from "@dastra/core/kit/providerBudgets";
 import { createProviderClient } from "@dastra/core/kit/providerClient";
+import type { Logger } from "@dastra/core/logger";
+import type { RateLimiter } from "@dastra/core/rateLimiter";
 import type { GraphRequest } from "./graphRequest";
 import { type GraphCredentials, graphTokenSource } from "./graphToken";
 
@@ -8,6 +10,8 @@ export interface GraphClientOptions {
   apiUrl: string;
   credentials: GraphCredentials;
   log?: Logger;
+  /** The shared Graph budget (providerRateLimiter over PROVIDER_LIMITER with GRAPH_BUDGET); paused on 429/503. */
+  limiter?: RateLimiter;
   /** Per attempt; default 30_000 ms (downloads stream after the headers). */
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -28,6 +32,8 @@ export function graphRequest(options: GraphClientOptions): GraphRequest {
     baseUrl: base,
     auth: async () => ({ authorization: `Bearer ${await token()}` }),
     timeoutMs: options.timeoutMs ?? 30_000,
+    classify429: graph429,
+    ...(options.limiter ? { limiter: options.limiter } : {}),
     ...(options.log ? { log: options.log } : {}),
     fetch: (input, init) => fetchImpl(input, { ...init, redirect: "manual" }),
   });
