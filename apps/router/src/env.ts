@@ -12,6 +12,8 @@ export interface Env {
   RETRY_SCHEDULE_SCALE?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RECONCILE_OVERLAP_SECONDS?: string;
+  /** How long a connector's accepted job may take before it becomes a replayable dead letter (seconds, default 86400). */
+  ACCEPTED_JOB_DEADLINE_SECONDS?: string;
   // secrets
   DASTRA_WEBHOOK_KEYS?: string;
   DASTRA_PUBLIC_KEY?: string;

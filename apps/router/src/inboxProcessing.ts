@@ -3,12 +3,13 @@
 
 import type { DastraWebhookEvent, EventSource } from "@dastra/core";
 import type { Logger } from "@dastra/core/logger";
+import { checkConnectors, type DeliveredEvents, deliveredEvents, isDelivered } from "./connectorDescriptions";
 import { dastraObjectRef } from "./dastraObjectRef";
 import type { Env } from "./env";
 import type { InboxRow } from "./eventLogSchema";
 import { shouldReportOutcome } from "./outcomeReport";
 import { parseStoredWebhook, type StoredWebhook } from "./parseStoredWebhook";
-import { routesFor, routesFrom } from "./routingTable";
+import { routesConfigError, routesFor, routesFrom } from "./routingTable";
 
 /** Inbox rows turned into events per query (each row in its own transaction). */
 const INBOX_BATCH = 100;
@@ -19,19 +20,25 @@ export interface IngestInput {
   webhook: DastraWebhookEvent;
 }
 
-/** Inserts the event and its deliveries, unless its dedupe key is already stored. Call inside a transaction. */
+/**
+ * Inserts the event and its deliveries, unless its dedupe key is already stored. Call inside a transaction.
+ * `delivered` (from the connectors' describe()) narrows ROUTES to what each connector declares.
+ */
 export function storeEvent(
   sql: SqlStorage,
   env: Env,
   id: string,
   receivedAt: number,
   input: IngestInput,
+  delivered?: DeliveredEvents,
 ): { id: string; duplicate: boolean; routed: boolean } {
   const existing = sql
     .exec<{ seq: number; id: string }>("SELECT seq, id FROM events WHERE dedupe_key = ?", input.dedupeKey)
     .toArray()[0];
   if (existing) return { id: existing.id, duplicate: true, routed: false };
-  const routed = routesFor(routesFrom(env), input.webhook.eventType);
+  const routed = routesFor(routesFrom(env), input.webhook.eventType).filter((r) =>
+    isDelivered(delivered, r.connector, input.webhook.eventType),
+  );
   const report = routed.length > 0 && shouldReportOutcome(env, input.webhook) ? "pending" : "none";
   const ref = dastraObjectRef(input.webhook);
   const seq = sql
@@ -68,6 +75,8 @@ export class Inbox {
   private run: Promise<void> | undefined;
   /** False once this instance has appended and not yet emptied the inbox; undefined until known. */
   private empty: boolean | undefined;
+  /** Why the last run left the inbox untouched (ROUTES invalid), or null: rows wait, they are not quarantined. */
+  configError: string | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -85,6 +94,12 @@ export class Inbox {
     return id;
   }
 
+  /** Puts a verified body back into the inbox under its receipt id (quarantine reprocessing). */
+  requeue(id: string, receivedAt: number, body: ArrayBuffer | Uint8Array): void {
+    this.storage.sql.exec("INSERT INTO inbox (id, received_at, body) VALUES (?, ?, ?)", id, receivedAt, body);
+    this.empty = false;
+  }
+
   /** Processes every inbox row; reads call it first, so what was answered 200 is visible to the operator at once. */
   process(): Promise<void> {
     if (this.empty === true) return Promise.resolve();
@@ -96,6 +111,13 @@ export class Inbox {
 
   private async drain(): Promise<void> {
     let routed = false;
+    // A broken configuration is not the events' fault: they stay in the inbox until it is fixed.
+    this.configError = routesConfigError(this.env);
+    if (this.configError !== null) {
+      this.log.error("inbox waits: configuration error", { error: this.configError });
+      return;
+    }
+    const delivered = deliveredEvents(await checkConnectors(this.env, this.log));
     for (;;) {
       const rows = this.storage.sql.exec<InboxRow>("SELECT * FROM inbox ORDER BY seq LIMIT ?", INBOX_BATCH).toArray();
       if (rows.length === 0) break;
@@ -103,7 +125,7 @@ export class Inbox {
         let parsed: StoredWebhook;
         try {
           parsed = await parseStoredWebhook(row.body);
-          routed = this.storage.transactionSync(() => this.processRow(row, parsed)) || routed;
+          routed = this.storage.transactionSync(() => this.processRow(row, parsed, delivered)) || routed;
         } catch (error) {
           // Never leave a row that cannot be stored to block the inbox: keep it for the operator instead.
           const message = `not processed: ${error instanceof Error ? error.message : String(error)}`;
@@ -122,7 +144,7 @@ export class Inbox {
   }
 
   /** Exactly once per row: the row is deleted in the same transaction that stores what it became. Returns whether deliveries were queued. */
-  private processRow(row: InboxRow, parsed: StoredWebhook): boolean {
+  private processRow(row: InboxRow, parsed: StoredWebhook, delivered?: DeliveredEvents): boolean {
     const sql = this.storage.sql;
     if (sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq).rowsWritten === 0) return false; // already processed
     if (!parsed.ok) {
@@ -138,11 +160,14 @@ export class Inbox {
       this.log.warn("signed webhook quarantined", { quarantineId, error: parsed.error });
       return false;
     }
-    const stored = storeEvent(sql, this.env, row.id, row.received_at, {
-      dedupeKey: parsed.dedupeKey,
-      source: "webhook",
-      webhook: parsed.webhook,
-    });
+    const stored = storeEvent(
+      sql,
+      this.env,
+      row.id,
+      row.received_at,
+      { dedupeKey: parsed.dedupeKey, source: "webhook", webhook: parsed.webhook },
+      delivered,
+    );
     if (stored.duplicate) {
       sql.exec(
         "INSERT INTO duplicates (id, event_seq, received_at) SELECT ?, seq, ? FROM events WHERE id = ?",
