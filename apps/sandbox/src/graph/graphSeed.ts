@@ -122,7 +122,7 @@ function hrRecordsFiles(): SeedFile[] {
       drive: "hr",
       path: "Case files/scan - Jane Doe.pdf",
       content:
-        "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% Jane Doe jane.doe@example.com, signed by Paul Martin\n%%EOF\n",
+        "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% Scanned letter from Jane Doe, signed by Paul Martin\n%%EOF\n",
     },
     {
       drive: "hr",
