@@ -6,7 +6,10 @@ import { sandboxControl, sandboxDastra, waitFor } from "./routerHarness";
 import { type LocalStack, REPO_ROOT, type StackOptions, startStack } from "./stack/localStack";
 
 const requireFromCms = createRequire(path.join(REPO_ROOT, "packages/connector-cms/package.json"));
-const { unzipSync, strFromU8 } = requireFromCms("fflate") as typeof import("fflate");
+const { unzipSync, strFromU8 } = requireFromCms("fflate") as {
+  unzipSync(data: Uint8Array): Record<string, Uint8Array>;
+  strFromU8(data: Uint8Array): string;
+};
 
 export const JANE = { email: "jane.doe@example.com", givenName: "Jane", familyName: "Doe" };
 export const DOCUMENTS_DRIVE = "b!c2FuZGJveC1kb2N1bWVudHMtbGlicmFyeQ";
