@@ -33,6 +33,8 @@ export interface DiscoveryResult {
 export interface DownloadedDocument {
   body: ReadableStream<Uint8Array>;
   contentType: string;
+  /** The version served (ETag of the download), when the store says; differs from the ref's when changed since. */
+  eTag: string | null;
 }
 
 export type ReplaceOutcome =

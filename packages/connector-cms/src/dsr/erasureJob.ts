@@ -16,15 +16,11 @@ type Erased =
   | { status: "refused"; reason: string }
   | { status: "skipped"; reason: string };
 
-async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
- * Replaces one document with a version masking the subject's data, guarded by If-Match on the eTag read at
- * discovery. A 412 after an interrupted attempt may be our own earlier write: the current content is compared
- * with what we would write before calling it "modified".
+ * Replaces one document with a version masking the subject's data, if it is still the version read at discovery:
+ * a download serving another version, or a replace refused by If-Match (412), means someone changed it meanwhile,
+ * and it is reported, not overwritten. When recovering from an interrupted attempt, a changed version that no
+ * longer holds anything of the subject is taken as our own earlier write.
  */
 async function eraseInPlace(
   store: DocumentStore,
@@ -34,6 +30,11 @@ async function eraseInPlace(
 ): Promise<Erased> {
   if (!redactionFormatOf(ref.name)) return { status: "skipped", reason: "unsupported_format" };
   const file = await store.download(ref);
+  const changed = file.eTag !== null && file.eTag !== ref.eTag;
+  if (changed && !recovering) {
+    await file.body.cancel();
+    return { status: "modified", reason: "modified_since_read" };
+  }
   let result: Awaited<ReturnType<typeof redactDocumentToBytes>>;
   try {
     result = await redactDocumentToBytes({
@@ -49,20 +50,16 @@ async function eraseInPlace(
   }
   if (result.status === "unsupported") return { status: "skipped", reason: "unsupported_format" };
   const counts = result.summary.counts;
-  if (counts.email + counts.phone + counts.iban + counts.name === 0)
-    return { status: "unchanged", format: result.format, counts };
+  const found = counts.email + counts.phone + counts.iban + counts.name;
+  if (changed) return found === 0 ? { status: "replaced", format: result.format, counts } : modified;
+  if (found === 0) return { status: "unchanged", format: result.format, counts };
   const answer = await store.replace(ref, result.bytes, result.contentType);
   if (answer.outcome === "replaced") return { status: "replaced", format: result.format, counts };
   if (answer.outcome === "refused") return { status: "refused", reason: `refused:${answer.code}` };
-  if (recovering) {
-    // Our own write from the interrupted attempt, or someone else's edit?
-    const now = await store.download(ref);
-    const current = new Uint8Array(await new Response(now.body).arrayBuffer());
-    if ((await sha256(current)) === (await sha256(result.bytes)))
-      return { status: "replaced", format: result.format, counts };
-  }
-  return { status: "modified", reason: "modified_since_read" };
+  return modified;
 }
+
+const modified: Erased = { status: "modified", reason: "modified_since_read" };
 
 /**
  * Erasure (identity validated). Report mode (default): the documents mentioning the subject are listed in a manifest

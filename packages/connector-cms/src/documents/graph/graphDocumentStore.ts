@@ -119,7 +119,11 @@ export function graphDocumentStore(options: GraphDocumentStoreOptions): Document
         body = await fetchPreAuthenticated(location, { method: "GET" });
       }
       if (!body.ok || !body.body) throw await GraphApiError.from(body, "download");
-      return { body: body.body, contentType: body.headers.get("Content-Type") ?? "application/octet-stream" };
+      return {
+        body: body.body,
+        contentType: body.headers.get("Content-Type") ?? "application/octet-stream",
+        eTag: body.headers.get("ETag"),
+      };
     },
 
     async replace(ref: DocumentRef, bytes: Uint8Array, contentType: string): Promise<ReplaceOutcome> {
