@@ -3,6 +3,7 @@
 // If-Match-guarded replace, sensitivity-labelled refusal.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { DocumentRef } from "../packages/connector-cms/src/documents/documentStore";
+import { graphRequest } from "../packages/connector-cms/src/documents/graph/graphClient";
 import { graphDocumentStore } from "../packages/connector-cms/src/documents/graph/graphDocumentStore";
 import type { GraphRequest } from "../packages/connector-cms/src/documents/graph/graphRequest";
 import { GraphTokenError, graphTokenSource } from "../packages/connector-cms/src/documents/graph/graphToken";
@@ -117,6 +118,35 @@ describe("connector-cms Graph document store on the sandbox", () => {
       status: 403,
       code: "notAllowed",
     });
+  });
+
+  it("rides out Graph throttling (503 then 429 with Retry-After) through the kit's provider client", async () => {
+    const base = `${stack.url("sandbox")}/graph`;
+    const docs = graphDocumentStore({
+      request: graphRequest({
+        apiUrl: `${base}/v1.0`,
+        credentials: {
+          kind: "clientCredentials",
+          tokenUrl: `${base}/login/sandbox-tenant/oauth2/v2.0/token`,
+          clientId: "sandbox-graph-client",
+          clientSecret: "sandbox-graph-secret",
+        },
+      }),
+      driveIds: [DOCUMENTS, HR],
+      maxDocumentBytes: 10 * 1024 * 1024,
+    });
+    await sandboxControl(stack, "/graph/throttle", "POST", { status: 503, count: 1, retryAfterSeconds: 1 });
+    await sandboxControl(stack, "/graph/throttle", "POST", { status: 429, count: 2, retryAfterSeconds: 1 });
+    const started = Date.now();
+    const found = await docs.discover(["jane.doe@example.com"]);
+    // Three refusals, each honoured for its Retry-After of 1 s, then every answer.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3000);
+    expect(found.documents.map((d) => d.name)).toContain("letter to Jane Doe.docx");
+    // The download's 302 is not followed by the client: the bytes come from the pre-authenticated URL, bearer-free.
+    const letter = found.documents.find((d) => d.name === "letter to Jane Doe.docx") as DocumentRef;
+    const file = await docs.download(letter);
+    expect((await new Response(file.body).arrayBuffer()).byteLength).toBe(letter.size);
+    expect(file.eTag).toBe(letter.eTag);
   });
 
   it("reports a refused client secret as GraphTokenError", async () => {
