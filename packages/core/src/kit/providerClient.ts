@@ -50,8 +50,9 @@ export interface ProviderRequestInit {
   body?: BodyInit;
   headers?: Record<string, string>;
   /**
-   * Safe to repeat after an ambiguous failure (5xx, timeout, network)? Default: true for GET/HEAD/PUT/DELETE/OPTIONS,
-   * false for POST/PATCH. A 429 is retried in every case (the provider refused the call before doing anything).
+   * Safe to repeat after an ambiguous failure (500/502/504..., timeout, network)? Default: true for
+   * GET/HEAD/PUT/DELETE/OPTIONS, false for POST/PATCH. A 429 or 503 is retried in every case (a refusal: the provider
+   * did nothing and says "later"; Graph and Jira throttle with 503 too).
    */
   idempotent?: boolean;
   /** Statuses that are not errors for this call (e.g. [404] for a lookup). */
@@ -161,7 +162,8 @@ export function createProviderClient(options: ProviderClientOptions): ProviderCl
           retryable: res.status === 429 || res.status >= 500,
           attempts: attempt,
         });
-        ambiguous = res.status >= 500;
+        // 429 and 503 are refusals (nothing was done: "try later"); other 5xx may have half-happened.
+        ambiguous = res.status >= 500 && res.status !== 503;
         if ((res.status === 429 || res.status === 503) && retryAfterMs !== null) {
           // Tell every caller of this budget (other isolates too), not just this loop.
           for (const l of [options.limiter, init.limiter])

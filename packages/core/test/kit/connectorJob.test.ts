@@ -135,6 +135,8 @@ describe("durable job", () => {
     expect(await providerEffects("dsr-105")).toHaveLength(1);
   });
 
+  // workerd prints the double's thrown "router unavailable (simulated)" twice as "uncaught exception" (the callee's
+  // side of a failed RPC, in the auxiliary worker, where no console spy reaches): that is this test's simulated outage.
   it("keeps the router callback until the router takes it", async () => {
     await setRouterDown(true);
     const event = dsrEvent("DataSubjectCreation", 106);

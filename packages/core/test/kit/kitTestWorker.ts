@@ -4,6 +4,13 @@ import * as z from "zod/mini";
 import { parseConnectorConfig } from "../../src/kit/connectorConfig";
 import { connectorJobs, type JsonValue } from "../../src/kit/connectorJob";
 import { connectorEntrypoint, defineConnector } from "../../src/kit/defineConnector";
+import {
+  hubspotWebhookVerifier,
+  type InboundInboxRpc,
+  inboundInbox,
+  inboundWebhookIntake,
+  jiraWebhookVerifier,
+} from "../../src/kit/inboundWebhook";
 import { createProviderClient, type ProviderClient } from "../../src/kit/providerClient";
 import type { DastraWebhookEvent } from "../../src/webhookEvents";
 
@@ -11,6 +18,9 @@ export interface KitTestEnv {
   FIXTURE_TOKEN?: string;
   JOBS: DurableObjectNamespace;
   PROVIDER_LIMITER: DurableObjectNamespace;
+  WEBHOOK_INBOX: DurableObjectNamespace;
+  HUBSPOT_CLIENT_SECRET: string;
+  JIRA_WEBHOOK_SECRET: string;
   ROUTER: Fetcher;
   ROUTER_CONTROL: Fetcher;
   PROVIDER: Fetcher;
@@ -99,6 +109,40 @@ export { ProviderRateLimiter } from "../../src/kit/providerRateLimiter";
 export class KitFixtureConnector extends connectorEntrypoint(fixture) {}
 export class ConnectorJobs extends connectorJobs(fixture) {}
 
+/** Processes a stored provider webhook: tells the scripted provider (the test observes it there; a 5xx is a failure). */
+export class WebhookInbox extends inboundInbox<KitTestEnv>({
+  name: "fixture",
+  process: async (entry, { env }) => {
+    const res = await env.PROVIDER.fetch("http://provider/inbound", {
+      method: "POST",
+      body: JSON.stringify({ id: entry.id, source: entry.source, attempt: entry.attempt, headers: entry.headers }),
+    });
+    if (!res.ok) throw new Error(`provider answered ${res.status}`);
+  },
+  baseDelayMs: 10,
+  maxDelayMs: 20,
+  maxAttempts: 3,
+}) {}
+
+const inbox = (env: KitTestEnv) =>
+  env.WEBHOOK_INBOX.get(env.WEBHOOK_INBOX.idFromName("inbox")) as unknown as InboundInboxRpc;
+const hubspotIntake = inboundWebhookIntake<KitTestEnv>({
+  source: "hubspot",
+  ...hubspotWebhookVerifier((env) => env.HUBSPOT_CLIENT_SECRET),
+  inbox,
+});
+const jiraIntake = inboundWebhookIntake<KitTestEnv>({
+  source: "jira",
+  ...jiraWebhookVerifier((env) => env.JIRA_WEBHOOK_SECRET),
+  keepHeaders: ["x-atlassian-webhook-identifier"],
+  inbox,
+});
+
 export default {
-  fetch: () => Response.json(fixture.describe()),
+  fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === "/webhooks/hubspot") return hubspotIntake(request, env);
+    if (path === "/webhooks/jira") return jiraIntake(request, env);
+    return Response.json(fixture.describe());
+  },
 } satisfies ExportedHandler<KitTestEnv>;
