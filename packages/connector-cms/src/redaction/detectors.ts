@@ -20,22 +20,44 @@ export const MAX_MATCH_CHARS = 400;
 // Found from each "@": the local part is matched backwards in the 66 characters before it, the domain forwards.
 // Dot-atom local parts start with a letter, digit or "_" so that an opening quote or brace around an address is
 // not taken into it; quoted local parts ("john doe"@x) and address literals (x@[192.0.2.1], x@[IPv6:...]) count.
-const ATEXT = "\\p{L}\\p{N}\\p{M}!#$%&'*+/=?^_`{|}~-";
-const LOCAL_BEFORE_AT = new RegExp(
-  `(?:"(?:[^"\\\\\\r\\n]|\\\\.){1,62}"|[\\p{L}\\p{N}_](?:[${ATEXT}]|\\.(?!\\.)){0,63}(?<!\\.))$`,
-  "u",
-);
-const DOMAIN_AFTER_AT =
-  /(?:(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z\d-]{1,59})(?![\p{L}\p{N}\p{M}-])|\[(?:IPv6:[\da-f:.]{2,45}|(?:\d{1,3}\.){3}\d{1,3})\])/iuy;
+const ATEXT_ASCII = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]/;
+const ATEXT_UNICODE = /[\p{L}\p{N}\p{M}]/u;
+const LOCAL_START = /[\p{L}\p{N}_]/u;
+const isAtext = (ch: string) => (ch < "\u0080" ? ATEXT_ASCII.test(ch) : ATEXT_UNICODE.test(ch));
 
-function findEmails(text: string, out: Span[]): void {
+/** Start of the local part that ends just before `at` (the "@"), or -1: scanned backwards, at most 64 units. */
+function localPartStart(text: string, at: number): number {
+  if (text[at - 1] === '"') {
+    // Quoted local part: back to the opening quote, skipping escaped characters.
+    for (let i = at - 2; i >= Math.max(0, at - 66); i--) {
+      if (text[i] === "\r" || text[i] === "\n") return -1;
+      if (text[i] === '"' && text[i - 1] !== "\\") return i < at - 2 ? i : -1;
+    }
+    return -1;
+  }
+  let start = at;
+  for (let i = at - 1; i >= Math.max(0, at - 64); i--) {
+    const ch = text[i]!;
+    if (ch === ".") {
+      if (text[i + 1] === "." || i + 1 === at) break;
+    } else if (!isAtext(ch)) break;
+    start = i;
+  }
+  // Dot-atom starts with a letter, digit or "_": an opening quote or brace before an address is not part of it.
+  while (start < at && !LOCAL_START.test(text[start]!)) start++;
+  return start < at ? start : -1;
+}
+const DOMAIN_AFTER_AT =
+  /(?:(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?\.){1,8}(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z\d-]{1,59})(?![\p{L}\p{N}\p{M}])|\[(?:IPv6:[\da-f:.]{2,45}|(?:\d{1,3}\.){3}\d{1,3})\])/iuy;
+
+export function findEmails(text: string, out: Span[]): void {
   let at = text.indexOf("@");
   while (at !== -1) {
-    const local = LOCAL_BEFORE_AT.exec(text.slice(Math.max(0, at - 66), at));
+    const start = localPartStart(text, at);
     DOMAIN_AFTER_AT.lastIndex = at + 1;
-    const domain = local ? DOMAIN_AFTER_AT.exec(text) : null;
-    if (local && domain) {
-      out.push({ kind: "email", start: at - local[0].length, end: DOMAIN_AFTER_AT.lastIndex });
+    const domain = start !== -1 ? DOMAIN_AFTER_AT.exec(text) : null;
+    if (domain) {
+      out.push({ kind: "email", start, end: DOMAIN_AFTER_AT.lastIndex });
       at = text.indexOf("@", DOMAIN_AFTER_AT.lastIndex);
     } else at = text.indexOf("@", at + 1);
   }
@@ -53,7 +75,8 @@ for (const entry of (
 ).split(" ")) {
   IBAN_LENGTHS[entry.slice(0, 2)] = Number(entry.slice(2));
 }
-const IBAN_START = /(?<![\p{L}\p{N}])[A-Z]{2}\d{2}(?= ?[A-Z\d])/giu;
+const IBAN_START = /[A-Z]{2}\d{2}/gi;
+const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 const ALNUM = /[A-Za-z\d]/;
 
 /** ISO 7064 mod 97-10 over an IBAN without spaces (uppercase): true when the remainder is 1. */
@@ -68,23 +91,27 @@ export function ibanChecksumValid(iban: string): boolean {
   return rest === 1;
 }
 
-function findIbans(text: string, out: Span[]): void {
+/** Finds valid IBANs into `out`; IBAN-shaped strings with a wrong checksum go to `nearMisses` (kept unmasked). */
+export function findIbans(text: string, out: Span[], nearMisses: Span[]): void {
   IBAN_START.lastIndex = 0;
   for (let m = IBAN_START.exec(text); m; m = IBAN_START.exec(text)) {
     const start = m.index;
     const length = IBAN_LENGTHS[text.slice(start, start + 2).toUpperCase()];
-    if (!length) continue;
-    // Collect `length` alphanumerics, allowing one space between groups (the paper format groups by four).
+    if (!length || (start > 0 && WORD_CHAR.test(text[start - 1]!))) continue;
+    // Collect `length` alphanumerics, allowing one space (or no-break space) between groups (paper format).
     let i = start;
     let compact = "";
     while (i < text.length && compact.length < length) {
       const ch = text[i]!;
       if (ALNUM.test(ch)) compact += ch;
-      else if (ch !== " " || text[i - 1] === " " || compact.length === 0) break;
+      else if ((ch !== " " && ch !== "\u00a0") || !ALNUM.test(text[i - 1]!)) break;
       i++;
     }
     if (compact.length !== length || (i < text.length && ALNUM.test(text[i]!))) continue;
-    if (!ibanChecksumValid(compact.toUpperCase())) continue;
+    if (!ibanChecksumValid(compact.toUpperCase())) {
+      nearMisses.push({ kind: "iban", start, end: i });
+      continue;
+    }
     out.push({ kind: "iban", start, end: i });
     IBAN_START.lastIndex = i;
   }
@@ -97,11 +124,16 @@ function findIbans(text: string, out: Span[]): void {
 // a national number with trunk 0 and 9-12 digits (FR 01 23 45 67 89, DE 030 1234567 / 0171/1234567,
 // UK 020 7946 0958, NL 06-12345678, BE 0470 12 34 56, IT 02 1234 5678, AT, SE ...); and, without a prefix, the
 // ES/PT/PL "612 345 678" and IT mobile "312 345 6789" shapes. Dates, times and amounts are rejected by shape.
-const PHONE_CANDIDATE = /(?<![\p{L}\p{N}+@./_-])(?:\+|00|\(0?)?\d[\d \u00a0./()-]{4,30}\d(?![\p{L}\p{N}@])/gu;
-const DATE_SHAPE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}(?!\d)/;
+const PHONE_CANDIDATE = /(?:\+|00|\(0?)?\d[\d \u00a0./()-]{4,30}\d(?![\p{L}\p{N}@])/gu;
+/** A phone number never starts right after these (a word, a number, an address, a path). */
+const NOT_BEFORE_PHONE = /[\p{L}\p{N}\p{M}+@./_-]/u;
+// d.m.yyyy, dd/mm/yyyy, yyyy-mm-dd (alone or followed by a time), never a phone number.
+const DATE_SHAPE = /(?:^|\D)(?:\d{1,2}([./-])\d{1,2}\1(?:19|20)\d{2}|(?:19|20)\d{2}([./-])\d{1,2}\2\d{1,2})(?!\d)/;
 
 function phoneShapeValid(candidate: string): boolean {
   if (DATE_SHAPE.test(candidate)) return false;
+  // A lone trailing digit is the next word ("06 12 34 56 78 2 times"), not part of the number.
+  if (/[ \u00a0./-]\d$/.test(candidate)) return false;
   // No doubled separators except around parentheses; "." mixed with other separators is a date/time or an amount.
   if (/[ \u00a0./-]{2}/.test(candidate.replace(/\s*[()]\s*/g, "("))) return false;
   if (candidate.includes(".") && /[ \u00a0/-]/.test(candidate)) return false;
@@ -114,24 +146,33 @@ function phoneShapeValid(candidate: string): boolean {
   }
   const digits = candidate.replace(/\D/g, "");
   if (digits[0] === "0") return digits.length >= 9 && digits.length <= 12 && digits[1] !== "0";
-  return /^[5-9]\d{2} \d{3} \d{3}$/.test(candidate) || /^3\d{2} \d{3} \d{3,4}$/.test(candidate);
+  return /^[5-9]\d{2}([ \u00a0])\d{3}\1\d{3}$/.test(candidate) || /^3\d{2}([ \u00a0])\d{3}\1\d{3,4}$/.test(candidate);
 }
 
-function findPhones(text: string, out: Span[]): void {
+export function findPhones(text: string, out: Span[]): void {
   PHONE_CANDIDATE.lastIndex = 0;
   for (let m = PHONE_CANDIDATE.exec(text); m; m = PHONE_CANDIDATE.exec(text)) {
+    if (m.index > 0 && NOT_BEFORE_PHONE.test(text[m.index - 1]!)) {
+      PHONE_CANDIDATE.lastIndex = m.index + 1;
+      continue;
+    }
     // The candidate is greedy ("06 12 34 56 78 2 times"): shorten it group by group until a shape fits.
     let candidate = m[0];
+    let found = false;
     while (candidate.length >= 6) {
       if (phoneShapeValid(candidate)) {
         out.push({ kind: "phone", start: m.index, end: m.index + candidate.length });
         PHONE_CANDIDATE.lastIndex = m.index + candidate.length;
+        found = true;
         break;
       }
       const cut = candidate.search(/[ \u00a0./()-]+\d+\)?$/);
       if (cut <= 0) break;
       candidate = candidate.slice(0, cut);
     }
+    // None: the number may start later ("42 06 12 34 56 78", "2024-01-15 (06 ..."), so look again from the next
+    // character (the look-behind keeps it from starting inside a digit group).
+    if (!found) PHONE_CANDIDATE.lastIndex = m.index + 1;
   }
 }
 
@@ -196,6 +237,21 @@ function findNames(text: string, finder: RegExp, out: Span[]): void {
   }
 }
 
+/** `text` with the spans replaced by NUL characters (same length, so offsets hold). */
+function blank(text: string, spans: readonly Span[]): string {
+  if (spans.length === 0) return text;
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  let out = "";
+  let at = 0;
+  for (const s of sorted) {
+    if (s.end <= at) continue;
+    const start = Math.max(at, s.start);
+    out += text.slice(at, start) + "\0".repeat(s.end - start);
+    at = s.end;
+  }
+  return out + text.slice(at);
+}
+
 const PRIORITY: Record<PersonalDataKind, number> = { email: 0, iban: 1, phone: 2, name: 3 };
 
 /**
@@ -203,11 +259,15 @@ const PRIORITY: Record<PersonalDataKind, number> = { email: 0, iban: 1, phone: 2
  * wins, and at the same start the more specific kind (email, then IBAN, phone, name).
  */
 export function detectPersonalData(text: string, nameFinder: RegExp | null): Span[] {
+  // Each finder runs over the text with the previous finds blanked out, so that a phone-like piece of an IBAN
+  // cannot swallow the real phone number after it.
+  // An IBAN with a wrong checksum is not masked, and its digits are not taken for a phone number either.
   const found: Span[] = [];
+  const nearMisses: Span[] = [];
   findEmails(text, found);
-  findIbans(text, found);
-  findPhones(text, found);
-  if (nameFinder) findNames(text, nameFinder, found);
+  findIbans(text, found, nearMisses);
+  findPhones(blank(text, [...found, ...nearMisses]), found);
+  if (nameFinder) findNames(blank(text, found), nameFinder, found);
   found.sort((a, b) => a.start - b.start || PRIORITY[a.kind] - PRIORITY[b.kind] || b.end - a.end);
   const spans: Span[] = [];
   let end = 0;

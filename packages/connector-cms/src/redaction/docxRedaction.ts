@@ -14,7 +14,7 @@
 // Binary parts (images, embedded objects) cannot be redacted: they are kept and named in `unredactedParts`.
 
 import { Unzip, type UnzipFile, UnzipInflate, Zip, ZipDeflate, ZipPassThrough } from "fflate";
-import { decodeReferences, escapeMarkup, redactMarkupText } from "./markupText";
+import { decodeReferences, escapeMarkupText, redactMarkupText } from "./markupText";
 import { RedactionError } from "./redactionError";
 import { MASKS, type RedactionRules } from "./textRedaction";
 
@@ -118,7 +118,7 @@ function redactGroup(
     replacements.push({
       start: node.start,
       end: node.end,
-      xml: `<${node.tag}${attributes}>${escapeMarkup(text)}</${node.tag}>`,
+      xml: `<${node.tag}${attributes}>${escapeMarkupText(text)}</${node.tag}>`,
     });
   }
 }
@@ -130,8 +130,9 @@ function redactOtherXml(xml: string, rules: RedactionRules, partName: string): s
   if (partName === "_rels/.rels") out = out.replace(/<Relationship\s[^>]*Type="[^"]*\/thumbnail"[^>]*\/>/g, "");
   if (partName === "[Content_Types].xml")
     out = out.replace(/<Override\s[^>]*PartName="\/docProps\/thumbnail\.[^"]*"[^>]*\/>/g, "");
-  return out.replace(/>([^<]+)</g, (whole, text: string) =>
-    /\S/.test(text) ? `>${redactMarkupText(text, rules)}<` : whole,
+  // A piece starts at the beginning of the part or right after a ">", so its first text node starts at 0.
+  return out.replace(/(^|>)([^<]+)(?=<|$)/g, (whole, before: string, text: string) =>
+    /\S/.test(text) ? before + redactMarkupText(text, rules) : whole,
   );
 }
 
@@ -149,24 +150,29 @@ class XmlPartRedactor {
     this.word = /^word\/[^/]+\.xml$/i.test(name);
   }
 
+  /** After the last paragraph end; in an overlong paragraph, after the last run or text element end (0: none). */
+  private safeWordCut(): number {
+    const paragraphEnd = this.pending.lastIndexOf("</w:p>");
+    if (paragraphEnd !== -1) return paragraphEnd + 6;
+    if (this.pending.length <= PARAGRAPH_SOFT_LIMIT) return 0;
+    let cut = 0;
+    for (const end of ["</w:r>", "</w:t>", "</w:delText>", "</w:instrText>"]) {
+      const at = this.pending.lastIndexOf(end);
+      if (at !== -1) cut = Math.max(cut, at + end.length);
+    }
+    return cut;
+  }
+
   push(data: Uint8Array, final: boolean): Uint8Array {
     this.pending += this.decoder.decode(data, { stream: !final });
     let cut = this.pending.length;
     if (!final) {
-      cut = this.word ? this.pending.lastIndexOf("</w:p>") : -1;
-      if (cut !== -1) cut += 6;
-      else if (this.word && this.pending.length > PARAGRAPH_SOFT_LIMIT) {
-        cut = this.pending.lastIndexOf("</w:r>");
-        if (cut !== -1) cut += 6;
-      }
-      if (cut === -1 && (!this.word || this.pending.length > PARAGRAPH_SOFT_LIMIT)) {
-        cut = this.pending.lastIndexOf(">") + 1;
-      }
+      cut = this.word ? this.safeWordCut() : this.pending.lastIndexOf(">") + 1;
       if (cut <= 0) {
         if (this.pending.length > PART_HARD_LIMIT) {
           throw new RedactionError(
             "docx_part_too_large",
-            `${this.name} has no tag end in ${PART_HARD_LIMIT} characters`,
+            `${this.name} has no safe cut in ${PART_HARD_LIMIT} characters`,
           );
         }
         return new Uint8Array(0);

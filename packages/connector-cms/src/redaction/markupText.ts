@@ -97,6 +97,11 @@ export function redactMarkupText(raw: string, rules: RedactionRules): string {
   return out + raw.slice(at);
 }
 
+/** Escapes text for XML/HTML text content. */
+export function escapeMarkupText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
+}
+
 /** Escapes text for XML/HTML text content and double-quoted attribute values. */
 export function escapeMarkup(text: string): string {
   return text.replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));

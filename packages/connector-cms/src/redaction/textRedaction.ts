@@ -37,6 +37,7 @@ export const MASKS: Record<PersonalDataKind, string> = {
   name: "[redacted name]",
 };
 
+const WORTH_SEARCHING = /[\p{L}\p{N}]/u;
 const phoneKey = (phone: string) => phone.replace(/\D/g, "").slice(-9);
 const ibanKey = (iban: string) => iban.replace(/\s/g, "").toUpperCase();
 
@@ -63,8 +64,22 @@ export class RedactionRules {
     this.nameFinder = compileNameFinder(mode === "subject" ? subject.names : [...otherNames, ...subject.names]);
   }
 
+  /** Decisions per item text, memoised: documents repeat the same addresses and names (bounded: cleared at 10k). */
+  private readonly decisions = new Map<string, boolean>();
+
   /** True when this item belongs to the data subject. */
   isSubjects(kind: PersonalDataKind, value: string): boolean {
+    const key = `${kind}:${value}`;
+    let decision = this.decisions.get(key);
+    if (decision === undefined) {
+      if (this.decisions.size >= 10_000) this.decisions.clear();
+      decision = this.decide(kind, value);
+      this.decisions.set(key, decision);
+    }
+    return decision;
+  }
+
+  private decide(kind: PersonalDataKind, value: string): boolean {
     switch (kind) {
       case "email":
         return this.subjectEmails.has(value.normalize("NFC").toLowerCase());
@@ -79,11 +94,12 @@ export class RedactionRules {
 
   /** Every item found in `text`, sorted and non-overlapping, each marked whether the policy masks it. */
   classify(text: string): (Span & { mask: boolean })[] {
+    // Fast path for the many tiny texts of markup (whitespace between tags): nothing to find without a letter or digit.
+    if (!WORTH_SEARCHING.test(text)) return [];
     const keepSubjects = this.mode === "others";
-    return detectPersonalData(text, this.nameFinder).map((s) => ({
-      ...s,
-      mask: this.isSubjects(s.kind, text.slice(s.start, s.end)) !== keepSubjects,
-    }));
+    const spans = detectPersonalData(text, this.nameFinder) as (Span & { mask: boolean })[];
+    for (const s of spans) s.mask = this.isSubjects(s.kind, text.slice(s.start, s.end)) !== keepSubjects;
+    return spans;
   }
 
   /** Spans to mask in `text` (not yet counted), sorted and non-overlapping. */

@@ -84,9 +84,7 @@ export function readDocx(bytes: Uint8Array): Record<string, string> {
 export function wordText(xml: string): string {
   return xml
     .split(/<\/w:p>/)
-    .map((p) =>
-      [...p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g)].map((m) => decodeXml(m[1]!)).join(""),
-    )
+    .map((p) => [...p.matchAll(/<w:t(?:\s[^>]*)?>([^<]*)<\/w:t>/g)].map((m) => decodeXml(m[1]!)).join(""))
     .filter((line) => line.length > 0)
     .join("\n");
 }
@@ -102,7 +100,8 @@ export function decodeXml(text: string): string {
 /** A strict enough XML well-formedness check: balanced, properly nested tags, quoted attributes, valid references. */
 export function assertWellFormed(xml: string, name: string): void {
   const stack: string[] = [];
-  const TOKEN = /<\?[^?]*\?>|<!--[\s\S]*?-->|<(\/?)([\w:.-]+)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)|(<)/g;
+  const TOKEN =
+    /<\?[^?]*\?>|<!--[\s\S]*?-->|<(\/?)([\w:.-]+)((?:\s+[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)|(<)/g;
   for (const m of xml.matchAll(TOKEN)) {
     if (m[6]) throw new Error(`${name}: malformed tag at ${m.index}: ${xml.slice(m.index, m.index + 40)}`);
     if (m[5] !== undefined) {
