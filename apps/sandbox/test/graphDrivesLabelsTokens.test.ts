@@ -116,7 +116,7 @@ describe("Graph emulator: sensitivity labels", () => {
 describe("Graph emulator: throttling answers", () => {
   beforeEach(seed);
 
-  it("answers scripted 429 and 503 with Retry-After and Graph's error body, then serves again", async () => {
+  it("answers scripted 429 and 503 with Retry-After and Graph's error body, and 403 until cleared, then serves again", async () => {
     const scripted = await control("POST", "/graph/throttle", { status: 503, count: 1, retryAfterSeconds: 7 });
     expect(scripted.status).toBe(200);
     await control("POST", "/graph/throttle", { status: 429, count: 1, retryAfterSeconds: 41 });
@@ -128,6 +128,12 @@ describe("Graph emulator: throttling answers", () => {
     expect(second.status).toBe(429);
     expect(second.headers.get("Retry-After")).toBe("41");
     expect((await json(second)).error.code).toBe("activityLimitReached");
+    expect((await graph("GET", "/me/drive")).status).toBe(200);
+    await control("POST", "/graph/throttle", { status: 403, count: 5 });
+    const denied = await graph("GET", "/me/drive");
+    expect(denied.status).toBe(403);
+    expect((await json(denied)).error.code).toBe("accessDenied");
+    expect((await control("DELETE", "/graph/throttle")).status).toBe(200);
     expect((await graph("GET", "/me/drive")).status).toBe(200);
     const bad = await control("POST", "/graph/throttle", { status: 500, count: 1 });
     expect(bad.status).toBe(400);

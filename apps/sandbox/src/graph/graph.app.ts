@@ -196,6 +196,10 @@ graphApp.use("/v1.0/*", async (c, next) => {
   if (bearer !== GRAPH_TOKEN && !(bearer && (await state.tokenValid(bearer))))
     return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
   const scripted = await state.nextScriptedThrottle();
+  if (scripted?.status === 401)
+    return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
+  if (scripted?.status === 403)
+    return graphError(c, 403, "accessDenied", "Either scp or roles claim need to be present in the token.");
   if (scripted) {
     c.header("Retry-After", String(scripted.retryAfterSeconds));
     return scripted.status === 429

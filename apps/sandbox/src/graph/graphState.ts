@@ -36,6 +36,7 @@ export const FRAGMENT_MULTIPLE = 320 * 1024;
 const SANDBOX_IDENTITY = { user: { displayName: "Sandbox Automation", id: "8f2b6d4e-0000-4000-8000-5a4db0c0ffee" } };
 
 export type ConflictBehavior = "replace" | "fail" | "rename";
+export type ScriptedStatus = 401 | 403 | 429 | 503;
 
 export interface DriveItem {
   id: string;
@@ -265,14 +266,17 @@ export class GraphState extends DurableObject<SandboxEnv> {
     );
   }
 
-  /** The next `count` API requests are answered `status` (429 or 503) with Retry-After, as Graph throttles. */
-  scriptThrottle(status: 429 | 503, count: number, retryAfterSeconds: number): void {
+  /**
+   * The next `count` API requests are answered `status`: 429 or 503 with Retry-After, as Graph throttles, or 401/403
+   * as when the app's consent or permission is withdrawn.
+   */
+  scriptThrottle(status: ScriptedStatus, count: number, retryAfterSeconds: number): void {
     for (let i = 0; i < count; i++)
       this.sql.exec("INSERT INTO scripted_throttles (status, retry_after) VALUES (?, ?)", status, retryAfterSeconds);
   }
 
   /** Takes the next scripted throttle answer, if any. */
-  nextScriptedThrottle(): { status: 429 | 503; retryAfterSeconds: number } | null {
+  nextScriptedThrottle(): { status: ScriptedStatus; retryAfterSeconds: number } | null {
     const row = this.sql
       .exec<{ seq: number; status: number; retry_after: number }>(
         "SELECT seq, status, retry_after FROM scripted_throttles ORDER BY seq LIMIT 1",
@@ -280,7 +284,11 @@ export class GraphState extends DurableObject<SandboxEnv> {
       .toArray()[0];
     if (!row) return null;
     this.sql.exec("DELETE FROM scripted_throttles WHERE seq = ?", row.seq);
-    return { status: row.status as 429 | 503, retryAfterSeconds: row.retry_after };
+    return { status: row.status as ScriptedStatus, retryAfterSeconds: row.retry_after };
+  }
+
+  clearScriptedAnswers(): void {
+    this.sql.exec("DELETE FROM scripted_throttles");
   }
 
   hit(token: string): RateWindowVerdict {
