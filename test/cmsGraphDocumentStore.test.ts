@@ -149,6 +149,32 @@ describe("connector-cms Graph document store on the sandbox", () => {
     expect(file.eTag).toBe(letter.eTag);
   });
 
+  it("keeps the subject's email and name (in Graph's search path) out of log lines and errors", async () => {
+    const base = `${stack.url("sandbox")}/graph`;
+    const lines: string[] = [];
+    const capture = (msg: string, fields?: Record<string, unknown>) => lines.push(`${msg} ${JSON.stringify(fields)}`);
+    const docs = graphDocumentStore({
+      request: graphRequest({
+        apiUrl: `${base}/v1.0`,
+        credentials: { kind: "bearer", token: "sandbox-graph" },
+        log: { debug: capture, info: capture, warn: capture, error: capture },
+      }),
+      driveIds: [HR],
+      maxDocumentBytes: 1024 * 1024,
+    });
+    await sandboxControl(stack, "/graph/throttle", "POST", { status: 503, count: 1, retryAfterSeconds: 0 });
+    await sandboxControl(stack, "/graph/throttle", "POST", { status: 403, count: 1 });
+    const error = await docs.discover(["jane.doe@example.com", "Jane Doe"]).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: "ProviderHttpError",
+      status: 403,
+      path: expect.stringContaining("search(q='…')"),
+    });
+    expect(lines.some((l) => l.includes("provider call retried"))).toBe(true);
+    for (const text of [...lines, String((error as Error).message), (error as { path: string }).path])
+      expect(text.toLowerCase()).not.toMatch(/jane|doe/);
+  });
+
   it("reports a refused client secret as GraphTokenError", async () => {
     const token = graphTokenSource({
       kind: "clientCredentials",

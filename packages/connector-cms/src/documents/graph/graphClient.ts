@@ -1,5 +1,6 @@
 import { graph429 } from "@dastra/core/kit/providerBudgets";
 import { createProviderClient } from "@dastra/core/kit/providerClient";
+import { ProviderHttpError } from "@dastra/core/kit/providerHttpError";
 import type { Logger } from "@dastra/core/logger";
 import type { RateLimiter } from "@dastra/core/rateLimiter";
 import type { GraphRequest } from "./graphRequest";
@@ -15,6 +16,26 @@ export interface GraphClientOptions {
   /** Per attempt; default 30_000 ms (downloads stream after the headers). */
   timeoutMs?: number;
   fetch?: typeof fetch;
+}
+
+/**
+ * Graph puts the search text in the path (`search(q='jane.doe%40example.com')`), where the logger's masking does
+ * not see an email or a name: it is replaced before a path reaches a log line or an error.
+ */
+export function withoutSearchText(text: string): string {
+  return text.replace(/search\(q='(?:[^']|'')*'\)/g, "search(q='…')");
+}
+
+function scrubbedLogger(log: Logger): Logger {
+  const scrub = (fields?: Record<string, unknown>) =>
+    fields &&
+    Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === "string" ? withoutSearchText(v) : v]));
+  return {
+    debug: (msg, fields) => log.debug(msg, scrub(fields)),
+    info: (msg, fields) => log.info(msg, scrub(fields)),
+    warn: (msg, fields) => log.warn(msg, scrub(fields)),
+    error: (msg, fields) => log.error(msg, scrub(fields)),
+  };
 }
 
 /**
@@ -34,7 +55,7 @@ export function graphRequest(options: GraphClientOptions): GraphRequest {
     timeoutMs: options.timeoutMs ?? 30_000,
     classify429: graph429,
     ...(options.limiter ? { limiter: options.limiter } : {}),
-    ...(options.log ? { log: options.log } : {}),
+    ...(options.log ? { log: scrubbedLogger(options.log) } : {}),
     fetch: (input, init) => fetchImpl(input, { ...init, redirect: "manual" }),
   });
   return (method, pathOrUrl, init = {}) => {
@@ -43,11 +64,29 @@ export function graphRequest(options: GraphClientOptions): GraphRequest {
       if (!pathOrUrl.startsWith(`${base}/`)) throw new Error("Graph link outside the configured API URL");
       path = pathOrUrl.slice(base.length);
     }
-    return client.request(method, path, {
-      ...(init.headers ? { headers: init.headers } : {}),
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      ...(init.idempotent !== undefined ? { idempotent: init.idempotent } : {}),
-      ...(init.acceptStatus ? { acceptStatus: init.acceptStatus } : {}),
-    });
+    return client
+      .request(method, path, {
+        ...(init.headers ? { headers: init.headers } : {}),
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        ...(init.idempotent !== undefined ? { idempotent: init.idempotent } : {}),
+        ...(init.acceptStatus ? { acceptStatus: init.acceptStatus } : {}),
+      })
+      .catch((error: unknown) => {
+        // The error's path and message end up in the job's reason and the router's report.
+        if (!(error instanceof ProviderHttpError)) throw error;
+        throw new ProviderHttpError({
+          provider: error.provider,
+          status: error.status,
+          method: error.method,
+          path: withoutSearchText(error.path),
+          retryAfterMs: error.retryAfterMs,
+          daily: error.daily,
+          body: error.body,
+          retryable: error.retryable,
+          outcomeUnknown: error.outcomeUnknown,
+          attempts: error.attempts,
+          message: withoutSearchText(error.message),
+        });
+      });
   };
 }
