@@ -116,6 +116,8 @@ describe("connector-cms: Access DSR", () => {
 
   it("archives the redacted copies in R2, per DSR and source item", async () => {
     const bucket = await stack.mf.getR2Bucket("ARCHIVE", "dastra-connector-cms");
+    // The discovery list (it names the documents) is gone once the job ended.
+    expect((await bucket.list({ prefix: "jobs/" })).objects).toHaveLength(0);
     const listed = await bucket.list({ prefix: `dsr-${dsrId}/` });
     expect(listed.objects).toHaveLength(manifest.documents.length);
     for (const entry of manifest.documents) {

@@ -37,12 +37,31 @@ type Redacted =
     }
   | { status: "skipped"; reason: string };
 
-/** Re-reads the DSR and searches the document store for its data subject (one step: the result is kept). */
+/** Where a job's discovery result is kept: R2, since a long list would not fit the ledger's 32 KiB per step. */
+const discoveryKey = (job: CmsJob) => `jobs/${job.jobId}/discovery.json`;
+
+/**
+ * Re-reads the DSR and searches the document store for its data subject, once (the step records where the list is);
+ * the list itself lives in R2 until the job ends (removeDiscovery).
+ */
 export async function discoverStep(job: CmsJob, store: DocumentStore, dsrId: number): Promise<Discovery> {
-  return typedStep<Discovery>(job, "discover", async () => {
+  const key = await typedStep<string>(job, "discover", async () => {
     const dsr = await job.dastra.dataSubjectRequests.get(dsrId);
-    return store.discover(searchQueriesOf(dsr));
+    const found = await store.discover(searchQueriesOf(dsr));
+    await job.env.ARCHIVE.put(discoveryKey(job), JSON.stringify(found), {
+      httpMetadata: { contentType: "application/json" },
+    });
+    return discoveryKey(job);
   });
+  const stored = await job.env.ARCHIVE.get(key);
+  // Removed only once the job's "outcome" step is recorded: a re-run then replays recorded steps and returns it.
+  if (!stored) return { documents: [], skipped: [] };
+  return (await stored.json()) as Discovery;
+}
+
+/** The discovery list names documents (and so, often, the subject): gone once the job has used it. */
+export async function removeDiscovery(job: CmsJob): Promise<void> {
+  await job.env.ARCHIVE.delete(discoveryKey(job));
 }
 
 /** "redacted - name.ext", made unique within the DSR (two drives may hold files of the same name). */
@@ -175,7 +194,7 @@ export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
       return keys.length;
     });
 
-  return {
+  const outcome = await typedStep<FinalConnectorOutcome>(job, "outcome", async () => ({
     status: "done",
     summary: `Documents: ${documents.length} redacted cop${documents.length === 1 ? "y" : "ies"} attached with a manifest; ${skipped.length} listed for manual review`,
     details: {
@@ -187,5 +206,7 @@ export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
       maskedNames: manifest.totals.name,
       archive: job.config.archive.target,
     },
-  };
+  }));
+  await removeDiscovery(job);
+  return outcome;
 }

@@ -3,7 +3,7 @@ import { attachOnce, createTaskOnce } from "@dastra/core/kit/dastraSideEffects";
 import type { DocumentRef, DocumentStore } from "../documents/documentStore";
 import { documentStoreFor } from "../documents/documentStoreFor";
 import { RedactionError, type RedactionSubject, redactDocumentToBytes, redactionFormatOf } from "../redaction";
-import { type CmsJob, type DsrJobInput, discoverStep } from "./accessJob";
+import { type CmsJob, type DsrJobInput, discoverStep, removeDiscovery } from "./accessJob";
 import { redactionSubjectOf } from "./dataSubject";
 import { typedStep } from "./jobStep";
 import { buildManifest, type ManifestEntry, sourceOf } from "./manifest";
@@ -125,7 +125,7 @@ export async function erasureJob(job: CmsJob): Promise<FinalConnectorOutcome> {
       return { taskId: task.id };
     });
 
-  return {
+  const outcome = await typedStep<FinalConnectorOutcome>(job, "outcome", async () => ({
     status: "done",
     summary: inPlace
       ? `Documents: ${replaced} replaced with the data subject's data masked; ${skipped.length} reported for review`
@@ -137,5 +137,7 @@ export async function erasureJob(job: CmsJob): Promise<FinalConnectorOutcome> {
       reported: needsReview,
     },
     ...(needsReview > 0 ? { needsReview: true } : {}),
-  };
+  }));
+  await removeDiscovery(job);
+  return outcome;
 }
