@@ -54,9 +54,30 @@ export async function discoverStep(job: CmsJob, store: DocumentStore, dsrId: num
     return discoveryKey(job);
   });
   const stored = await job.env.ARCHIVE.get(key);
-  // Removed only once the job's "outcome" step is recorded: a re-run then replays recorded steps and returns it.
-  if (!stored) return { documents: [], skipped: [] };
-  return (await stored.json()) as Discovery;
+  if (stored) return (await stored.json()) as Discovery;
+  // Removed only after the job's "outcome" step was recorded: a re-run past that point returns the outcome;
+  // before it, the list was lost, and the job fails with that reason rather than report no documents.
+  const outcome = await typedStep<FinalConnectorOutcome>(job, "outcome", async () => {
+    throw new Error(`the discovery list ${key} is missing from R2`);
+  });
+  throw new RecordedOutcome(outcome);
+}
+
+/** Thrown by discoverStep when the job already ended: the runner returns the recorded outcome. */
+export class RecordedOutcome extends Error {
+  constructor(readonly outcome: FinalConnectorOutcome) {
+    super("job already recorded its outcome");
+  }
+}
+
+/** Runs a job body; a RecordedOutcome short-cuts to the outcome recorded by an earlier run. */
+export async function withRecordedOutcome(body: () => Promise<FinalConnectorOutcome>): Promise<FinalConnectorOutcome> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof RecordedOutcome) return error.outcome;
+    throw error;
+  }
 }
 
 /** The discovery list names documents (and so, often, the subject): gone once the job has used it. */
@@ -92,7 +113,11 @@ async function readStaged(env: CmsEnv, key: string): Promise<Uint8Array> {
  * A retry or a crash resumes at the first step not recorded; an interrupted attach or archive looks up before
  * uploading again, so nothing is attached twice. Unsupported and failed documents are listed, never attached.
  */
-export async function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
+export function accessJob(job: CmsJob): Promise<FinalConnectorOutcome> {
+  return withRecordedOutcome(() => runAccess(job));
+}
+
+async function runAccess(job: CmsJob): Promise<FinalConnectorOutcome> {
   const { dsrId } = job.input as unknown as DsrJobInput;
   const store = documentStoreFor(job.config, job.log, job.env.PROVIDER_LIMITER);
   const found = await discoverStep(job, store, dsrId);

@@ -3,7 +3,7 @@ import { attachOnce, createTaskOnce } from "@dastra/core/kit/dastraSideEffects";
 import type { DocumentRef, DocumentStore } from "../documents/documentStore";
 import { documentStoreFor } from "../documents/documentStoreFor";
 import { RedactionError, type RedactionSubject, redactDocumentToBytes, redactionFormatOf } from "../redaction";
-import { type CmsJob, type DsrJobInput, discoverStep, removeDiscovery } from "./accessJob";
+import { type CmsJob, type DsrJobInput, discoverStep, removeDiscovery, withRecordedOutcome } from "./accessJob";
 import { redactionSubjectOf } from "./dataSubject";
 import { typedStep } from "./jobStep";
 import { buildManifest, type ManifestEntry, sourceOf } from "./manifest";
@@ -67,7 +67,11 @@ const modified: Erased = { status: "modified", reason: "modified_since_read" };
  * replaced by a version masking the subject's data (If-Match guarded); changed-meanwhile and refused documents are
  * reported, never overwritten.
  */
-export async function erasureJob(job: CmsJob): Promise<FinalConnectorOutcome> {
+export function erasureJob(job: CmsJob): Promise<FinalConnectorOutcome> {
+  return withRecordedOutcome(() => runErasure(job));
+}
+
+async function runErasure(job: CmsJob): Promise<FinalConnectorOutcome> {
   const { dsrId } = job.input as unknown as DsrJobInput;
   const store = documentStoreFor(job.config, job.log, job.env.PROVIDER_LIMITER);
   const found = await discoverStep(job, store, dsrId);
