@@ -95,7 +95,9 @@ it(`event log with ${EVENTS} events: alarm queries and status page`, async () =>
     // The same answers with 8835767's queries (no counts table, lists filtered by EXISTS over events newest first).
     const statusQueriesBefore = () => {
       sql.exec("SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state").toArray();
-      sql.exec("SELECT e.* FROM events e WHERE e.seq < ? ORDER BY e.seq DESC LIMIT 25", Number.MAX_SAFE_INTEGER).toArray();
+      sql
+        .exec("SELECT e.* FROM events e WHERE e.seq < ? ORDER BY e.seq DESC LIMIT 25", Number.MAX_SAFE_INTEGER)
+        .toArray();
       for (const s of ["retrying", "failed", "dead"])
         sql
           .exec(

@@ -4,7 +4,7 @@
 import { type ConnectorEvent, type DastraWebhookEvent, type EventSource, MAX_RETRY_AFTER_SECONDS } from "@dastra/core";
 import type { Logger } from "@dastra/core/logger";
 import { deliverToConnector } from "./connectorDelivery";
-import type { ConnectorBinding, Env } from "./env";
+import { bindingNamed, type ConnectorBinding, type Env } from "./env";
 import type { DeliveryRow, DeliveryState, EventRow } from "./eventLogSchema";
 import { iso } from "./eventLogViews";
 import { nextRetryDelayMs, retryScale } from "./retrySchedule";
@@ -52,7 +52,7 @@ export async function runLane(
   rows: DueDelivery[],
 ): Promise<void> {
   const route = routesFrom(env).find((r) => r.connector === connector);
-  const binding = route ? (env[route.binding] as ConnectorBinding | undefined) : undefined;
+  const binding = route ? (bindingNamed(env, route.binding) as ConnectorBinding | undefined) : undefined;
   const timeoutMs = deliveryTimeoutMs(env);
   let next = 0;
   const worker = async () => {
@@ -137,11 +137,12 @@ function recordOutcome(
     }
   }
   const summary = outcome.summary ?? null;
+  const needsReview = outcome.status === "done" && outcome.needsReview === true ? 1 : 0;
   // Guarded by the generation: a replay during the call (any attempt) bumped it, so this outcome is stale and the
   // replay's own call follows.
   const written = sql.exec(
-    `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, summary = COALESCE(?, summary), job_id = ?, updated_at = ?
-     WHERE event_seq = ? AND connector = ? AND generation = ?`,
+    `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, summary = COALESCE(?, summary), job_id = ?, updated_at = ?,
+     needs_review = ? WHERE event_seq = ? AND connector = ? AND generation = ?`,
     state,
     attempts,
     nextAt,
@@ -149,6 +150,7 @@ function recordOutcome(
     summary,
     jobId,
     now,
+    needsReview,
     row.event_seq,
     row.connector,
     row.generation,

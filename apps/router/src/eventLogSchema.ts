@@ -20,7 +20,7 @@ export type EventRow = {
   object_version: string | null;
   duplicates: number;
 };
-export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer };
+export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer; charset: string | null };
 export type DeliveryRow = {
   event_seq: number;
   connector: string;
@@ -94,6 +94,7 @@ export function createEventLogSchema(sql: SqlStorage): void {
   if (!quarantineColumns.some((c) => c.name === "receipt_id"))
     sql.exec("ALTER TABLE quarantine ADD COLUMN receipt_id TEXT");
   migrateDeliveryGenerations(sql);
+  migratePrivacy(sql);
 }
 
 /** Replay generations and accepted jobs (issue 7); indexes for the alarm's and the status page's queries. */
@@ -120,19 +121,71 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
       CREATE TABLE delivery_counts (connector TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL,
         PRIMARY KEY (connector, state));
       INSERT INTO delivery_counts (connector, state, count) SELECT connector, state, COUNT(*) FROM deliveries GROUP BY connector, state;
-      CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN
-        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
-        UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
-      END;
-      CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
-        WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
-        UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
-        INSERT OR IGNORE INTO delivery_counts (connector, state, count) VALUES (NEW.connector, NEW.state, 0);
-        UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;
-      END;
-      CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
-        UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
-      END;
     `);
   }
+  // Re-created at every start, so a fix reaches existing logs. No INSERT OR IGNORE inside: an outer upsert's conflict
+  // handling overrides a trigger's (SQLite applies the outer statement's conflict algorithm to trigger statements).
+  const addOne = `
+      INSERT INTO delivery_counts (connector, state, count) SELECT NEW.connector, NEW.state, 0
+        WHERE NOT EXISTS (SELECT 1 FROM delivery_counts WHERE connector = NEW.connector AND state = NEW.state);
+      UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;`;
+  sql.exec(`
+    DROP TRIGGER IF EXISTS delivery_counts_insert;
+    DROP TRIGGER IF EXISTS delivery_counts_update;
+    DROP TRIGGER IF EXISTS delivery_counts_delete;
+    CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN ${addOne}
+    END;
+    CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
+      WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
+      UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state; ${addOne}
+    END;
+    CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
+      UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
+    END;
+  `);
+}
+
+/** Adds `column` (a full column definition) to `table` unless a log created before it already has it. */
+function addColumn(sql: SqlStorage, table: string, column: string): void {
+  const name = column.split(" ")[0];
+  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+  if (!columns.some((c) => c.name === name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+}
+
+/**
+ * Outcome reports as one Dastra Task per DSR, retention and erasure of stored bodies, raw webhook bytes:
+ * - `events.report_may_have_landed`: a message report was sent and its answer never came (look it up before posting);
+ * - `events.body_deleted_at` / `body_deleted_reason` (`retention` | `erasure`): the webhook body is gone, metadata stays;
+ * - `deliveries.needs_review`: the connector answered done with `needsReview` (the report task stays open);
+ * - `report_tasks`: the DSR's report task, and whether a create may have landed without its answer;
+ * - `inbox.charset`: the charset the request declared (UTF-8 when null);
+ * - `quarantine.raw`: the raw signed bytes of a body that could not be decoded; `body_deleted_at` as for events;
+ * - `erasures`: the record that an Erasure DSR's stored bodies were deleted.
+ */
+function migratePrivacy(sql: SqlStorage): void {
+  addColumn(sql, "events", "report_may_have_landed INTEGER NOT NULL DEFAULT 0");
+  addColumn(sql, "events", "body_deleted_at INTEGER");
+  addColumn(sql, "events", "body_deleted_reason TEXT");
+  addColumn(sql, "deliveries", "needs_review INTEGER NOT NULL DEFAULT 0");
+  addColumn(sql, "quarantine", "raw BLOB");
+  addColumn(sql, "inbox", "charset TEXT");
+  addColumn(sql, "quarantine", "body_deleted_at INTEGER");
+  sql.exec(`
+    CREATE INDEX IF NOT EXISTS events_body_kept ON events(received_at) WHERE body_deleted_at IS NULL;
+    CREATE INDEX IF NOT EXISTS quarantine_retention ON quarantine(received_at) WHERE body_deleted_at IS NULL;
+    CREATE TABLE IF NOT EXISTS report_tasks (
+      dsr_id INTEGER PRIMARY KEY,
+      task_id INTEGER,
+      may_have_landed INTEGER NOT NULL DEFAULT 0,
+      state TEXT,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS erasures (
+      dsr_id INTEGER PRIMARY KEY,
+      requested_at INTEGER NOT NULL,
+      erased_at INTEGER,
+      events_erased INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS erasures_pending ON erasures(requested_at) WHERE erased_at IS NULL;
+  `);
 }

@@ -6,6 +6,7 @@ import {
   env,
   runDurableObjectAlarm,
   runInDurableObject,
+  SELF,
 } from "cloudflare:test";
 import { MAX_RETRY_AFTER_SECONDS } from "@dastra/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -32,6 +33,19 @@ async function delivery(id: string, connector: string) {
   const d = (await eventView(id)).deliveries.find((x) => x.connector === connector);
   if (!d) throw new Error(`no delivery of ${id} to ${connector}`);
   return d;
+}
+
+/** The status page's HTML, signed in as the operator. */
+async function statusPage(): Promise<string> {
+  const login = await SELF.fetch("https://router.test/status/login", {
+    method: "POST",
+    body: new URLSearchParams({ token: "test-admin-token" }),
+    redirect: "manual",
+  });
+  const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+  const page = await SELF.fetch("https://router.test/status", { headers: { cookie } });
+  expect(page.status).toBe(200);
+  return page.text();
 }
 
 function callbacks(): RouterCallbacks {
@@ -150,6 +164,7 @@ describe("configuration errors", () => {
       expect(await events.json()).toMatchObject({ error: "config_error" });
       const quarantine = await (await admin("/quarantine")).json<{ quarantine: unknown[] }>();
       expect(quarantine.quarantine).toHaveLength(before);
+      expect(await statusPage()).toContain("Configuration error: ROUTES is invalid: not JSON");
       // The alarm retries later instead of giving up.
       const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
       expect(alarm).toBeGreaterThan(Date.now());
@@ -210,6 +225,10 @@ describe("accepted jobs", () => {
     await vi.waitFor(async () => expect((await delivery(id, "cms")).state).toBe("accepted"));
     const listed = await (await admin("/events?state=accepted&connector=cms")).json<{ events: { id: string }[] }>();
     expect(listed.events.map((e) => e.id)).toContain(id);
+    const page = await statusPage();
+    const acceptedTable = page.slice(page.indexOf('id="accepted-jobs"'), page.indexOf('id="dead-letters"'));
+    expect(acceptedTable).toContain(`data-event="${id}" data-connector="cms"`);
+    expect(page).toMatch(/<th>accepted<\/th>/);
     const [job] = (await connectors.cms.jobs()).filter((j) => j.eventId === id);
     if (!job) throw new Error("no job recorded");
     const router = callbacks();
@@ -289,5 +308,27 @@ describe("describe()", () => {
       await connectors.cms.control({ describe: {} });
       await admin("/connectors"); // asks again, so later tests route to cms
     }
+  });
+});
+
+describe("delivery counts", () => {
+  it("kept by triggers, equal a fresh count after replays, callbacks and dead letters", async () => {
+    const id = await send();
+    await vi.waitFor(async () => expect(await deliveriesOf(connectors.crm, id)).toHaveLength(1));
+    await admin(`/events/${id}/replay`, { method: "POST" }); // an upsert over existing rows
+    await vi.waitFor(async () => expect(await deliveriesOf(connectors.crm, id)).toHaveLength(2));
+    await runInDurableObject(eventLogStub(env), (_, state) => {
+      const sql = state.storage.sql;
+      const kept = sql
+        .exec("SELECT connector, state, count FROM delivery_counts WHERE count > 0 ORDER BY connector, state")
+        .toArray();
+      const fresh = sql
+        .exec(
+          "SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state ORDER BY connector, state",
+        )
+        .toArray();
+      expect(kept).toEqual(fresh);
+      expect(fresh.length).toBeGreaterThan(3);
+    });
   });
 });

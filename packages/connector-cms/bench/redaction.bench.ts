@@ -289,7 +289,11 @@ worker that only drains the body is the baseline beside it. Memory: peak residen
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 ${rows.join("\n")}
 
-Goal: a ${SIZE_MB} MB document redacted under ${LIMIT_MB} MB (the Workers memory limit): the peak RSS column is the whole workerd process.
+Goal: a ${SIZE_MB} MB document redacted under ${LIMIT_MB} MB (the Workers memory limit). Read the peak RSS column as the
+whole workerd process: its idle size is the "before" column, so the redaction's share is the difference. Miniflare runs
+the isolate without the production heap limit, so V8 collects garbage lazily and RSS overstates live memory (the docx
+and html engines allocate many short-lived strings per paragraph/text node; their RSS grows sub-linearly with size).
+Throughput is wall clock on a shared 2-core machine (see the load average): compare the ratio column, not MB/s.
 `;
     console.log(`\n${report}`);
     if (WRITE) writeSection(report);

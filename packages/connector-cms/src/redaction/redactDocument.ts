@@ -192,8 +192,15 @@ export async function redactDocument(request: RedactionRequest): Promise<Redacti
   if (format === "docx") {
     // Peek: a docx is a zip ("PK\3\4"); an encrypted one is an OLE compound file.
     const reader = body.getReader();
-    const first = await reader.read();
-    const head = first.value ?? new Uint8Array(0);
+    let head = new Uint8Array(0);
+    while (head.length < 4) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const joined = new Uint8Array(head.length + value.length);
+      joined.set(head);
+      joined.set(value, head.length);
+      head = joined;
+    }
     if (head.length < 4 || head[0] !== 0x50 || head[1] !== 0x4b || head[2] !== 3 || head[3] !== 4) {
       await reader.cancel().catch(() => {});
       return { status: "unsupported", reason: "not a zip: an encrypted or legacy Word file cannot be redacted" };

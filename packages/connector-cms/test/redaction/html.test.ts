@@ -39,6 +39,13 @@ or <a href="tel:[redacted phone]">[redacted phone]</a>; the subject is <b>Alice 
     expect(text).toBe(`<p title="&quot;[redacted name]&quot; &lt;[redacted email]&gt;">x</p>`);
   });
 
+  it("subject mode (erasure) masks the subject's own data only", async () => {
+    const { text, summary } = await redactText("page.html", page, { mode: "subject" });
+    expect(text).toContain("the subject is <b>[redacted name]</b> ([redacted email]).");
+    expect(text).toContain('href="mailto:bob.dupont@corp.fr?subject=Hello"');
+    expect(summary.counts).toEqual({ email: 1, phone: 0, iban: 0, name: 1 });
+  });
+
   it("keeps the input content type", async () => {
     const out = await redactBytes(
       "a.html",

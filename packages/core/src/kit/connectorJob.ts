@@ -23,6 +23,9 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** Largest step result or job input stored in the ledger (UTF-16 code units of its JSON); larger data goes to R2 or storage by reference. */
 export const MAX_LEDGER_JSON_CHARS = 32 * 1024;
+/** Largest item in a job's own storage (JobContext.data), bytes. */
+export const MAX_JOB_DATA_BYTES = 64 * 1024 * 1024;
+const DATA_CHUNK_BYTES = 1024 * 1024;
 
 export interface StartJobOptions {
   /**
@@ -76,6 +79,15 @@ export interface JobContext<Env, Config> {
    * never catch it) until signalJob(key, name) is called. No worker is held meanwhile.
    */
   waitFor(name: string): Promise<JsonValue>;
+  /**
+   * The job's own storage for data too large for a step result (an export before it is attached, a file list):
+   * `put` keeps bytes under `name` (replacing), `get` reads them back (null when absent). Kept in the job's Durable
+   * Object (SQLite, 1 MiB chunks, at most MAX_JOB_DATA_BYTES per name) and erased when the job ends.
+   */
+  data: {
+    put(name: string, bytes: Uint8Array | string): Promise<void>;
+    get(name: string): Promise<Uint8Array | null>;
+  };
 }
 
 /** A named job: returns the final outcome (its `summary`/`details` are the connector's per-DSR result the router reports). */
@@ -102,6 +114,8 @@ export interface JobSnapshot {
   steps: { name: string; state: "started" | "done"; attempts: number }[];
   /** Events waiting for the router callback. */
   pendingCallbacks: string[];
+  /** Names and sizes (bytes) in the job's own storage (JobContext.data). */
+  data: { name: string; bytes: number }[];
 }
 
 class JobParked extends Error {
@@ -162,11 +176,26 @@ CREATE TABLE IF NOT EXISTS callbacks (
   PRIMARY KEY (job_id, event_id)
 );
 CREATE TABLE IF NOT EXISTS signals (name TEXT PRIMARY KEY, payload TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS job_data (
+  job_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  chunk BLOB NOT NULL,
+  PRIMARY KEY (job_id, name, seq)
+);
 `;
 
 const RUNNABLE = "state IN ('queued', 'running')";
 const MAX_JOBS_PER_ALARM = 25;
 const MAX_CALLBACK_TRIES = 20;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 function jsonText(value: JsonValue, what: string): string {
   const text = JSON.stringify(value ?? null);
@@ -192,6 +221,7 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
     maxAttempts: def.jobRetry?.maxAttempts ?? 8,
     baseDelayMs: def.jobRetry?.baseDelayMs ?? 5_000,
     maxDelayMs: def.jobRetry?.maxDelayMs ?? 3_600_000,
+    callbackTimeoutMs: def.jobRetry?.callbackTimeoutMs ?? 10_000,
   };
 
   return class ConnectorJobsBase extends DurableObject<Env> implements ConnectorJobsRpc {
@@ -270,6 +300,13 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
           .exec<{ event_id: string }>(`SELECT event_id FROM callbacks WHERE job_id = ? ORDER BY rowid`, j.job_id)
           .toArray()
           .map((c) => c.event_id),
+        data: this.sql
+          .exec<{ name: string; bytes: number }>(
+            `SELECT name, SUM(LENGTH(chunk)) AS bytes FROM job_data WHERE job_id = ? GROUP BY name ORDER BY name`,
+            j.job_id,
+          )
+          .toArray()
+          .map((d) => ({ name: d.name, bytes: d.bytes })),
       }));
     }
 
@@ -338,6 +375,10 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
             return dastra;
           },
           step: (name, fn, options) => this.step(row.job_id, name, fn, options),
+          data: {
+            put: async (name, bytes) => this.putData(row.job_id, name, bytes),
+            get: async (name) => this.getData(row.job_id, name),
+          },
           waitFor: async (name) => {
             const signal = this.sql
               .exec<{ payload: string }>(`SELECT payload FROM signals WHERE name = ?`, name)
@@ -426,7 +467,42 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
       return result;
     }
 
-    /** Final: the outcome is kept (a later event gets it at once); the input and step results are dropped (least data). */
+    private putData(jobId: string, name: string, value: Uint8Array | string): void {
+      const bytes = typeof value === "string" ? new TextEncoder().encode(value) : value;
+      if (bytes.byteLength > MAX_JOB_DATA_BYTES)
+        throw new RangeError(`job data ${name} is ${bytes.byteLength} bytes, over ${MAX_JOB_DATA_BYTES}: use R2`);
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec(`DELETE FROM job_data WHERE job_id = ? AND name = ?`, jobId, name);
+        for (let seq = 0, at = 0; at < bytes.byteLength || seq === 0; seq++, at += DATA_CHUNK_BYTES)
+          this.sql.exec(
+            `INSERT INTO job_data (job_id, name, seq, chunk) VALUES (?, ?, ?, ?)`,
+            jobId,
+            name,
+            seq,
+            bytes.slice(at, at + DATA_CHUNK_BYTES).buffer,
+          );
+      });
+    }
+
+    private getData(jobId: string, name: string): Uint8Array | null {
+      const chunks = this.sql
+        .exec<{ chunk: ArrayBuffer }>(
+          `SELECT chunk FROM job_data WHERE job_id = ? AND name = ? ORDER BY seq`,
+          jobId,
+          name,
+        )
+        .toArray();
+      if (chunks.length === 0) return null;
+      const out = new Uint8Array(chunks.reduce((n, c) => n + c.chunk.byteLength, 0));
+      let at = 0;
+      for (const c of chunks) {
+        out.set(new Uint8Array(c.chunk), at);
+        at += c.chunk.byteLength;
+      }
+      return out;
+    }
+
+    /** Final: the outcome is kept (a later event gets it at once); input, step results and job data are dropped (least data). */
     private finish(jobId: string, outcome: FinalConnectorOutcome): void {
       this.sql.exec(
         `UPDATE jobs SET state = ?, outcome = ?, input = NULL, waiting_for = NULL, ended_at = ? WHERE job_id = ?`,
@@ -436,6 +512,7 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
         jobId,
       );
       this.sql.exec(`DELETE FROM steps WHERE job_id = ?`, jobId);
+      this.sql.exec(`DELETE FROM job_data WHERE job_id = ?`, jobId);
       this.sql.exec(`UPDATE callbacks SET next_try_at = 0 WHERE job_id = ?`, jobId);
     }
 
@@ -455,11 +532,11 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
         try {
           if (!router)
             throw new Error("ROUTER binding is missing: bind dastra-router's RouterCallbacks entrypoint as ROUTER");
-          result = await router.complete(
-            c.event_id,
-            c.connector,
-            c.job_id,
-            JSON.parse(c.outcome) as FinalConnectorOutcome,
+          // A hung router must not hold this alarm (and the key's next jobs): give up on the call, try again later.
+          result = await withTimeout(
+            router.complete(c.event_id, c.connector, c.job_id, JSON.parse(c.outcome) as FinalConnectorOutcome),
+            policy.callbackTimeoutMs,
+            "router callback timed out",
           );
         } catch (error) {
           const tries = c.tries + 1;

@@ -53,6 +53,8 @@ export interface JobRetryPolicy {
   baseDelayMs?: number;
   /** Default 3_600_000 ms (1 h). */
   maxDelayMs?: number;
+  /** Longest wait for one ROUTER.complete call before it is abandoned and tried again later; default 10_000 ms. */
+  callbackTimeoutMs?: number;
 }
 
 export interface ConnectorSpec<Env, Config> {
@@ -141,8 +143,13 @@ export async function handleConnectorEvent<Env, Config>(
         dastra ??= dastraClientForConnector(env as ConnectorBaseEnv, { logger: log });
         return dastra;
       },
-      startJob: (jobName, key, input, options = {}) => {
-        if (!def.jobs?.[jobName]) throw new Error(`${def.name} defines no job named ${jobName}`);
+      startJob: async (jobName, key, input, options = {}) => {
+        if (!def.jobs?.[jobName])
+          return {
+            status: "failed",
+            reason: `${def.name} defines no job named ${jobName}`,
+            summary: `${def.label}: internal error (unknown job)`,
+          };
         return jobsStub(env, key).start({ jobName, key, input, eventId: event.id, connector: def.name, ...options });
       },
       signalJob: (key, name, payload = null) => jobsStub(env, key).signal(name, payload),

@@ -11,6 +11,7 @@ import {
   providerRequests,
   resetProvider,
   routerCalls,
+  scriptProvider,
   setRouterDown,
 } from "./kitHarness";
 
@@ -135,18 +136,59 @@ describe("durable job", () => {
     expect(await providerEffects("dsr-105")).toHaveLength(1);
   });
 
-  // workerd prints the double's thrown "router unavailable (simulated)" twice as "uncaught exception" (the callee's
-  // side of a failed RPC, in the auxiliary worker, where no console spy reaches): that is this test's simulated outage.
+  it("runs the jobs of one key one at a time, never interleaving their steps", async () => {
+    // The first job's effect answers after 400 ms; a second job for the same DSR must not start meanwhile.
+    await scriptProvider([{ status: 201, body: { id: 9001, ref: "dsr-107" }, delayMs: 400 }]);
+    const first = dsrEvent("DataSubjectCreation", 107, { runId: "v1" });
+    const second = dsrEvent("DataSubjectCreation", 107, { runId: "v2" });
+    expect(await connector().handle(first)).toMatchObject({ status: "accepted", jobId: "effect:dsr:107:v1" });
+    expect(await connector().handle(second)).toMatchObject({ status: "accepted", jobId: "effect:dsr:107:v2" });
+    await eventually(async () => (await jobs("dsr:107").inspect()).every((j) => j.state === "done"));
+    const calls = (await providerRequests()).filter((r) => r.path === "/effects" || r.path === "/note");
+    expect(calls.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /effects",
+      "GET /note",
+      "POST /effects",
+      "GET /note",
+    ]);
+    expect(calls[2]!.at - calls[0]!.at).toBeGreaterThanOrEqual(380);
+  });
+
+  it("keeps large data in the job's own storage across a crash, and erases it when the job ends", async () => {
+    const dataBytes = 2_500_000; // three 1 MiB chunks
+    const event = dsrEvent("DataSubjectCreation", 108, { dataBytes, crash: "afterData" });
+    await connector().handle(event);
+    const [parked] = await eventually(async () => {
+      const snap = await jobs("dsr:108").inspect();
+      return snap[0]?.data.length === 1 && snap;
+    });
+    expect(parked?.data).toEqual([{ name: "export", bytes: dataBytes }]);
+    await abortAllDurableObjects();
+    await runDurableObjectAlarm(jobs("dsr:108"));
+    const [after] = await eventually(async () => {
+      const snap = await jobs("dsr:108").inspect();
+      return snap[0]?.state === "done" && snap;
+    });
+    const expected = Uint8Array.from({ length: dataBytes }, (_, i) => i % 251).reduce(
+      (sum, b, i) => (sum + b * ((i % 7) + 1)) % 1_000_003,
+      dataBytes,
+    );
+    expect(after?.outcome?.status === "done" && after.outcome.details?.dataChecksum).toBe(expected);
+    expect(after?.data).toEqual([]);
+  });
+
   it("keeps the router callback until the router takes it", async () => {
     await setRouterDown(true);
     const event = dsrEvent("DataSubjectCreation", 106);
     await connector().handle(event);
     await eventually(async () => (await jobs("dsr:106").inspect())[0]?.state === "done");
+    // The router hangs; after callbackTimeoutMs (200 ms here) the kit gives up on the call and keeps it.
+    await eventually(async () => logLines(logs.warn).length > 0);
     expect((await jobs("dsr:106").inspect())[0]?.pendingCallbacks).toEqual([event.id]);
     expect(logLines(logs.warn)[0]).toMatchObject({
       msg: "router callback failed, will retry",
       eventId: event.id,
-      error: { message: "router unavailable (simulated)" },
+      error: { message: "router callback timed out" },
     });
     await setRouterDown(false);
     await runDurableObjectAlarm(jobs("dsr:106"));

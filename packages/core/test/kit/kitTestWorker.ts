@@ -29,7 +29,9 @@ export interface KitTestEnv {
 /** What a test puts in the webhook's data.fixture. */
 export interface FixtureMode {
   /** Hang inside step "effect" after the provider created it, before the ledger records it (the test aborts the DO there). */
-  crash?: "afterEffect" | "afterRecord";
+  crash?: "afterEffect" | "afterRecord" | "afterData";
+  /** Keep `dataBytes` bytes in the job's own storage before the effect, and read them back after. */
+  dataBytes?: number;
   /** Make step "effect" at-most-once. */
   once?: boolean;
   /** Park in waitFor("identityValidated") before the effect. */
@@ -83,6 +85,17 @@ export const fixture = defineConnector<KitTestEnv, Config>({
       const ref = `dsr-${mode.dsrId}`;
       const api = provider(job.env, job.config);
       await job.step("read", async () => ({ ref }));
+      let dataChecksum: number | null = null;
+      if (mode.dataBytes) {
+        if (!(await job.data.get("export")))
+          await job.data.put(
+            "export",
+            Uint8Array.from({ length: mode.dataBytes }, (_, i) => i % 251),
+          );
+        if (mode.crash === "afterData" && job.attempt === 1) await never();
+        const bytes = (await job.data.get("export")) ?? new Uint8Array();
+        dataChecksum = bytes.reduce((sum, b, i) => (sum + b * ((i % 7) + 1)) % 1_000_003, bytes.byteLength);
+      }
       if (mode.waitValidation) await job.waitFor("identityValidated");
       const effect = await job.step(
         "effect",
@@ -99,10 +112,14 @@ export const fixture = defineConnector<KitTestEnv, Config>({
       );
       if (mode.crash === "afterRecord" && job.attempt === 1) await never();
       await job.step("note", async () => (await api.json<{ ok: boolean }>("GET", "/note")).ok);
-      return { status: "done", summary: "Fixture: effect recorded", details: { effectId: effect.id } };
+      return {
+        status: "done",
+        summary: "Fixture: effect recorded",
+        details: { effectId: effect.id, ...(dataChecksum === null ? {} : { dataChecksum }) },
+      };
     },
   },
-  jobRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+  jobRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, callbackTimeoutMs: 200 },
 });
 
 export { ProviderRateLimiter } from "../../src/kit/providerRateLimiter";

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { outcomeForError } from "../../src/kit/errorOutcome";
-import { hubspot429, msUntilNextMidnight } from "../../src/kit/providerBudgets";
+import { hubspot429, jira429, msUntilNextMidnight } from "../../src/kit/providerBudgets";
 import { createProviderClient, type ProviderClientOptions } from "../../src/kit/providerClient";
 import { ProviderHttpError } from "../../src/kit/providerHttpError";
 import { providerRateLimiter } from "../../src/kit/providerRateLimiter";
@@ -117,6 +117,21 @@ describe("HubSpot 429 body (no Retry-After)", () => {
       reason: "hubspot GET /crm/v3/objects/contacts/1 daily limit reached",
       retryAfterSeconds: Math.ceil((error.retryAfterMs ?? 0) / 1000),
     });
+  });
+});
+
+describe("Jira 429", () => {
+  it("reads X-RateLimit-Reset (ISO 8601) when Retry-After is absent", async () => {
+    const reset = new Date(Date.now() + 45_000).toISOString();
+    await scriptProvider([
+      { status: 429, headers: { "x-ratelimit-reset": reset, "ratelimit-reason": "jira-burst-based" } },
+    ]);
+    const error = await thrown(
+      client({ name: "jira", classify429: jira429 }).request("GET", "/rest/api/3/issue/DSR-1"),
+    );
+    expect(error).toMatchObject({ provider: "jira", status: 429, retryable: true, daily: false });
+    expect(error.retryAfterMs).toBeGreaterThan(43_000);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(45_000);
   });
 });
 
