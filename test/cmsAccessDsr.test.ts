@@ -174,7 +174,9 @@ describe("connector-cms: Access DSR", () => {
     expect(report.documents).toHaveLength(9);
     const tasks = await waitFor("review task", async () => {
       const page = await client.tasks.list({ size: 100 });
-      const found = page.items.filter((t) => t.objectId === String(dsr.id));
+      const found = page.items.filter(
+        (t) => t.objectId === String(dsr.id) && String(t.label).startsWith("Review documents"),
+      );
       return found.length > 0 && found;
     });
     expect(tasks).toHaveLength(1);

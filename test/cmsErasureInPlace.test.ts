@@ -129,7 +129,9 @@ describe("connector-cms: Erasure DSR, redact-in-place", () => {
     }
     // A Dastra Task asks for review of what was not erased.
     const tasks = await waitFor("review task", async () => {
-      const found = (await client.tasks.list({ size: 100 })).items.filter((t) => t.objectId === String(dsr.id));
+      const found = (await client.tasks.list({ size: 100 })).items.filter(
+        (t) => t.objectId === String(dsr.id) && String(t.label).startsWith("Review documents"),
+      );
       return found.length > 0 && found;
     });
     expect(tasks).toHaveLength(1);
