@@ -16,7 +16,7 @@ let stack: LocalStack;
 beforeAll(async () => {
   stack = await startStack({
     workers: ["sandbox", "connector-cms"],
-    extraWorkers: [{ name: "caller", dir: "test/fixtures/connectorCaller" }],
+    extraWorkers: [{ name: "caller", dir: "test/fixtures/connectorCaller", config: "wrangler.cms.jsonc" }],
     seed: "default",
   });
 });
@@ -30,7 +30,7 @@ const connector = (): DastraConnector => ({
     return (await res.json()) as Awaited<ReturnType<DastraConnector["describe"]>>;
   },
   handle: async (event: ConnectorEvent) => {
-    const res = await fetch(`${stack.url("caller")}/cms/handle`, { method: "POST", body: JSON.stringify(event) });
+    const res = await fetch(`${stack.url("caller")}/handle`, { method: "POST", body: JSON.stringify(event) });
     return (await res.json()) as ConnectorOutcome;
   },
 });

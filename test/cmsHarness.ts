@@ -40,7 +40,7 @@ export async function startCmsStack(
         dir: "test/fixtures/recordingConnector",
         scriptName: `dastra-connector-${name}`,
       })),
-      { name: "caller", dir: "test/fixtures/connectorCaller" },
+      { name: "caller", dir: "test/fixtures/connectorCaller", config: "wrangler.cms.jsonc" },
     ],
     seed: "default",
     ...options,
@@ -111,7 +111,7 @@ export async function graphItems(stack: LocalStack) {
 
 /** Delivers `event` to connector-cms again, as the router does on a redelivery; answers the outcome. */
 export async function redeliverToCms(stack: LocalStack, event: unknown): Promise<{ status: string; summary?: string }> {
-  const res = await fetch(`${stack.url("caller")}/cms/handle`, { method: "POST", body: JSON.stringify(event) });
+  const res = await fetch(`${stack.url("caller")}/handle`, { method: "POST", body: JSON.stringify(event) });
   if (!res.ok) throw new Error(`caller: ${res.status} ${await res.text()}`);
   return (await res.json()) as { status: string; summary?: string };
 }
