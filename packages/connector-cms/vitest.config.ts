@@ -1,13 +1,27 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+
 // Tests run in workerd (the Workers runtime): HTMLRewriter, streams and the connector's bindings exist only there.
+// The connector binds dastra-router (RouterCallbacks, DastraRateLimiter): a stub stands in as an auxiliary worker.
 export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.jsonc" },
-      // Fuzz runs per format (test/redaction/fuzz.test.ts); CI keeps the default.
-      miniflare: { bindings: { REDACTION_FUZZ_RUNS: process.env.REDACTION_FUZZ_RUNS ?? "" } },
+      miniflare: {
+        workers: [
+          {
+            name: "dastra-router",
+            modules: true,
+            scriptPath: path.join(here, "test/fixtures/routerStub.mjs"),
+            compatibilityDate: "2026-04-01",
+            durableObjects: { LIMITER: { className: "DastraRateLimiter", useSQLite: true } },
+          },
+        ],
+      },
     }),
   ],
   test: { include: ["test/**/*.test.ts"], testTimeout: 30_000 },

@@ -46,7 +46,7 @@ export interface StackOptions {
   seed?: string;
   /** Print workers' console output (pnpm dev) instead of keeping it quiet (tests). */
   verbose?: boolean;
-  /** Keep Durable Object and KV state on disk here, so a stack started again on it resumes (restart tests). */
+  /** Keep Durable Object, KV and R2 state on disk here, so a stack started again on it resumes (restart tests). */
   persistDir?: string;
 }
 
@@ -262,6 +262,7 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
       ? {
           durableObjectsPersist: path.join(options.persistDir, "do"),
           kvPersist: path.join(options.persistDir, "kv"),
+          r2Persist: path.join(options.persistDir, "r2"),
         }
       : {}),
     // Workers' own console lines: all of them for pnpm dev, only errors in tests (a fuzz run warns by the hundred).

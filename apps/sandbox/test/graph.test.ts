@@ -18,12 +18,15 @@ describe("Graph emulator: auth and drives", () => {
     }
   });
 
-  it("exposes one stable 'Documents' drive through /me/drive, /drives/{id} and /sites/{id}/drives", async () => {
+  it("exposes the stable 'Documents' drive (and the 'HR Records' one) through /me/drive, /drives/{id} and /sites/{id}/drives", async () => {
     const me = await json(await graph("GET", "/me/drive"));
     expect(me).toMatchObject({ name: "Documents", driveType: "documentLibrary", quota: { state: "normal" } });
     expect((await json(await graph("GET", `/drives/${me.id}`))).id).toBe(me.id);
     const sites = await json(await graph("GET", "/sites/root/drives"));
-    expect(sites.value.map((d: Json) => d.id)).toEqual([me.id]);
+    expect(sites.value.map((d: Json) => [d.id, d.name])).toEqual([
+      [me.id, "Documents"],
+      ["b!c2FuZGJveC1oci1yZWNvcmRzLWxpYnJhcnk", "HR Records"],
+    ]);
     await seed();
     expect(await driveId()).toBe(me.id);
     const unknown = await graph("GET", "/drives/b!unknown");
@@ -111,7 +114,7 @@ describe("Graph emulator: items, search, download", () => {
     });
     expect(manualRedirect.status).toBe(302);
     expect(manualRedirect.headers.get("Location")).toMatch(/\/graph\/download\/[0-9a-f]{32}$/);
-    // fetch follows the 302; the Location answers without the bearer token, like Graph's pre-authenticated URLs.
+    // The 302 is followed without the bearer token, as Graph's pre-authenticated URLs require.
     const redirect = await graph("GET", `/drives/${drive}/items/${docx.id}/content`);
     expect(redirect.status).toBe(200);
     const bytes = new Uint8Array(await redirect.arrayBuffer());

@@ -9,14 +9,27 @@ export type Json = Record<string, any>;
 const env = testEnv as unknown as SandboxEnv;
 export const AUTH = { Authorization: "Bearer sandbox-graph" };
 
-export function graph(
+/**
+ * A Graph call: the bearer token goes to the API (/graph/v1.0) only; a 302 (GET .../content) is followed to the
+ * pre-authenticated URL without it, as Graph requires (the sandbox refuses a bearer there). Other headers (Range)
+ * are kept across the redirect.
+ */
+export async function graph(
   method: string,
   path: string,
   body?: BodyInit,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  const url = path.startsWith("http") ? path : `http://sandbox.test/graph/v1.0${path}`;
-  return call(url.replace("http://sandbox.test", ""), { method, headers: { ...AUTH, ...headers }, body });
+  const url = (path.startsWith("http") ? path : `http://sandbox.test/graph/v1.0${path}`).replace(
+    "http://sandbox.test",
+    "",
+  );
+  const auth = url.startsWith("/graph/v1.0/") ? AUTH : {};
+  const res = await call(url, { method, headers: { ...auth, ...headers }, body, redirect: "manual" });
+  const location = res.headers.get("Location");
+  if (res.status !== 302 || !location) return res;
+  const { Authorization: _dropped, ...rest } = headers;
+  return call(new URL(location).pathname, { method: "GET", headers: rest });
 }
 
 export async function json(res: Response): Promise<Json> {

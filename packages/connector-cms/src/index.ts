@@ -1,23 +1,11 @@
-import { WorkerEntrypoint } from "cloudflare:workers";
-import {
-  type ConnectorDescription,
-  type ConnectorEvent,
-  type DastraConnector,
-  notHandledOutcome,
-} from "@dastra/core/connectorContract";
-import { Hono } from "hono";
+import { connectorJobs } from "@dastra/core/kit/connectorJob";
+import { connectorEntrypoint } from "@dastra/core/kit/defineConnector";
+import { cmsApp } from "./cms.app";
+import { cms } from "./cms.connector";
 
-const description: ConnectorDescription = { name: "cms", label: "Documents (SharePoint/OneDrive)", events: [] };
-
-/** RPC entrypoint the router calls. This build handles no event yet: each becomes a replayable dead letter. */
-export class CmsConnector extends WorkerEntrypoint implements DastraConnector {
-  describe() {
-    return description;
-  }
-
-  async handle(event: ConnectorEvent) {
-    return notHandledOutcome(description.label, event);
-  }
-}
-
-export default new Hono().get("/", (c) => c.json(description));
+export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
+/** The router binds this entrypoint (service CONNECTOR_CMS, entrypoint CmsConnector). */
+export class CmsConnector extends connectorEntrypoint(cms) {}
+/** Durable per-DSR jobs (bound as JOBS). */
+export class ConnectorJobs extends connectorJobs(cms) {}
+export default cmsApp;

@@ -14,6 +14,8 @@ import {
   dataSubjectMessageSchema,
   dataSubjectRequestSchema,
   type Page,
+  type CloudAttachment,
+  cloudAttachmentSchema,
   pageSchema,
   type Task,
   type TaskObjectType,
@@ -374,6 +376,55 @@ export function createDastraClient(options: DastraClientOptions) {
           timeoutCoversBody: false,
           read: async (res) => res,
         }),
+    },
+    /**
+     * CloudStorage (operations from Dastra's API reference index; CloudAttachmentDto): upload a file to a provider
+     * ("Dastra", "OneDrive", ...), list a provider's files (by containerId), update one (label, containerId: the
+     * record it is linked to, e.g. "DataSubjectRequest/42").
+     */
+    cloudStorage: {
+      upload: (
+        provider: string,
+        file: AttachmentUpload,
+        opts: CreateOptions<CloudAttachment> = {},
+      ): Promise<CloudAttachment> => {
+        const path = `${ws}/CloudStorage/${id(provider)}`;
+        let multipart: ReturnType<typeof buildMultipartBody> | undefined;
+        return call({
+          method: "POST",
+          path,
+          kind: "create",
+          body: () => (multipart ??= buildMultipartBody("File", file)),
+          idempotency: opts.idempotency,
+          read: readJson(cloudAttachmentSchema, "POST", path),
+        });
+      },
+      list: (provider: string, query: { containerId?: string; page?: number; size?: number } = {}) => {
+        const path = `${ws}/CloudStorage/${id(provider)}`;
+        const params = new URLSearchParams();
+        for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+        return call({
+          method: "GET",
+          path,
+          query: params,
+          kind: "repeatable",
+          read: readJson(pageSchema(cloudAttachmentSchema), "GET", path),
+        }) as Promise<Page<CloudAttachment>>;
+      },
+      update: (
+        provider: string,
+        fileId: string,
+        body: { label?: string; containerId?: string | null },
+      ): Promise<CloudAttachment> => {
+        const path = `${ws}/CloudStorage/${id(provider)}/${id(fileId)}`;
+        return call({
+          method: "PUT",
+          path,
+          kind: "repeatable",
+          body: jsonBody(body),
+          read: readJson(cloudAttachmentSchema, "PUT", path),
+        });
+      },
     },
     dataSubjectMessages: {
       list: (dsrId: number, query: ListQuery = {}): Promise<Page<DataSubjectMessage>> =>

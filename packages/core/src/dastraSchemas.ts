@@ -143,6 +143,19 @@ export interface Page<T> {
   page: number;
 }
 
+/** CloudAttachmentDto (CloudStorage group: a file stored with a provider, linked to a record by containerId). */
+export const cloudAttachmentSchema = z.looseObject({
+  id: z.string(),
+  label: text,
+  fileName: text,
+  containerId: text,
+  parentId: text,
+  size: int,
+  source: text,
+  url: text,
+});
+export type CloudAttachment = z.infer<typeof cloudAttachmentSchema>;
+
 /** `<Dto>PagedList`: `items` may be null in the OpenAPI file; it becomes []. */
 export function pageSchema<T extends z.ZodMiniType>(item: T) {
   return z.object({

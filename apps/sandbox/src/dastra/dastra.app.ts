@@ -214,6 +214,62 @@ dastraApp.delete(`${attachments}/:dsrId{[0-9]+}/:fileId`, async (c) =>
   send(c, await stub(c).deleteAttachment(id(c, "dsrId"), c.req.param("fileId")), () => c.body(null, 200)),
 );
 
+// ---- CloudStorage (cloudStorage.ts: operations from the API reference index, CloudAttachmentDto shapes) ----------
+const cloud = "/v1/ws/:ws/CloudStorage";
+
+dastraApp.get(`${cloud}/providers`, async (c) => c.json(await stub(c).cloudProviders()));
+
+dastraApp.post(`${cloud}/:provider`, async (c) => {
+  if (!/^multipart\/form-data\b/i.test(c.req.header("Content-Type") ?? ""))
+    return jsonError(c, 415, "unsupported_media_type", "Upload as multipart/form-data with one field File");
+  const form = await c.req.formData().catch(() => null);
+  const file: unknown = form?.get("File");
+  if (!(file instanceof File))
+    return jsonError(c, 400, "validation_error", "multipart field File (a file) is required");
+  const field = (name: string) => {
+    const value = form?.get(name);
+    return typeof value === "string" && value ? value : undefined;
+  };
+  const link = {
+    ...(field("containerId") ? { containerId: field("containerId") } : {}),
+    ...(field("parentId") ? { parentId: field("parentId") } : {}),
+  };
+  return send(
+    c,
+    await stub(c).cloudUpload(
+      c.req.param("provider"),
+      {
+        bytes: await file.arrayBuffer(),
+        contentType: file.type || "application/octet-stream",
+        fileName: file.name || "file",
+      },
+      link,
+    ),
+  );
+});
+
+dastraApp.get(`${cloud}/:provider`, async (c) => {
+  const page = Number(c.req.query("page") ?? 1);
+  const size = Number(c.req.query("size") ?? 20);
+  if (!Number.isInteger(page) || page < 1 || !Number.isInteger(size) || size < 1 || size > 500)
+    return jsonError(c, 400, "validation_error", "page must be >= 1 and size 1..500");
+  return send(c, await stub(c).cloudList(c.req.param("provider"), c.req.query("containerId"), page, size));
+});
+
+dastraApp.put(`${cloud}/:provider/:fileId`, async (c) => {
+  const body = await readDto(c, "CloudAttachmentDto");
+  if (body instanceof Response) return body;
+  return send(c, await stub(c).cloudUpdate(c.req.param("provider"), c.req.param("fileId"), body));
+});
+
+dastraApp.delete(`${cloud}/:provider`, async (c) => {
+  const body = await readJson(c);
+  if (body instanceof Response) return body;
+  if (!Array.isArray(body) || !body.every((id) => typeof id === "string"))
+    return jsonError(c, 400, "validation_error", "Body must be a JSON array of file ids");
+  return send(c, await stub(c).cloudDelete(c.req.param("provider"), body as string[]));
+});
+
 // ---- DataSubjectMessages --------------------------------------------------------------------
 const messages = "/v1/ws/:ws/DataSubjectMessages";
 

@@ -36,3 +36,11 @@ for (const path of ["/settings", "/webhooks/settings"]) {
 }
 
 dastraControl.post("/webhooks/flush", async (c) => c.json({ delivered: await dastra(c.env).flushWebhooks() }));
+
+/** Archived CloudStorage files (CloudAttachmentDto) and, per file, its bytes: what a connector archived. */
+dastraControl.get("/cloud-storage", async (c) => c.json({ files: await dastra(c.env).cloudFiles() }));
+dastraControl.get("/cloud-storage/:id/content", async (c) => {
+  const file = await dastra(c.env).cloudContent(c.req.param("id"));
+  if (!file) return c.json({ error: "not_found", message: `No CloudStorage file ${c.req.param("id")}` }, 404);
+  return c.body(file.bytes, 200, { "Content-Type": file.contentType });
+});

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { isNotificationChannel, type NotificationChannel } from "@dastra/core";
 import type { SandboxEnv } from "../env";
+import { CloudStorageStore } from "./cloudStorage";
 import {
   actorProblem,
   DSR_WORKFLOW_STEPS,
@@ -83,6 +84,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
   private readonly sql: SqlStorage;
   private readonly rates: RateLimiter;
   private readonly webhooks: WebhookEmitter;
+  private readonly cloud: CloudStorageStore;
 
   constructor(ctx: DurableObjectState, env: SandboxEnv) {
     super(ctx, env);
@@ -106,6 +108,31 @@ export class DastraState extends DurableObject<SandboxEnv> {
     this.sql.exec("CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
     this.rates = new RateLimiter(this.sql);
     this.webhooks = new WebhookEmitter(this.sql, ctx.storage);
+    this.cloud = new CloudStorageStore(this.sql, (id) => this.one("dsrs", id) !== null);
+  }
+
+  // ---- CloudStorage (cloudStorage.ts) ----------------------------------------------------------
+
+  cloudProviders(): Dto[] {
+    return this.cloud.providers();
+  }
+  cloudUpload(provider: string, file: StoredFile, link: { containerId?: string; parentId?: string }): ApiResult<Dto> {
+    return this.cloud.upload(provider, file, link);
+  }
+  cloudList(provider: string, containerId: string | undefined, page: number, size: number): ApiResult<Dto> {
+    return this.cloud.list(provider, containerId, page, size);
+  }
+  cloudUpdate(provider: string, id: string, input: Dto): ApiResult<Dto> {
+    return this.cloud.update(provider, id, input);
+  }
+  cloudDelete(provider: string, ids: string[]): ApiResult<{ deleted: number }> {
+    return this.cloud.deleteBatch(provider, ids);
+  }
+  cloudFiles(): Dto[] {
+    return this.cloud.all();
+  }
+  cloudContent(id: string): StoredFile | null {
+    return this.cloud.content(id);
   }
 
   // ---- settings -------------------------------------------------------------------------------
@@ -746,6 +773,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
     ])
       this.sql.exec(`DELETE FROM ${table}`);
     this.rates.clear();
+    this.cloud.clear();
     await this.webhooks.clear();
   }
 

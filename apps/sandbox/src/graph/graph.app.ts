@@ -2,7 +2,16 @@ import { type Context, Hono } from "hono";
 import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { graphError } from "./graphError";
-import { type ConflictBehavior, DRIVE_ID, type DriveItem, type GraphFailure, SITE_ID } from "./graphState";
+import {
+  type ConflictBehavior,
+  DRIVE_ID,
+  DRIVES,
+  type DriveItem,
+  GRAPH_CLIENT_ID,
+  GRAPH_CLIENT_SECRET,
+  type GraphFailure,
+  SITE_ID,
+} from "./graphState";
 import { parseSelect, selectProperties } from "./itemSelect";
 
 export const GRAPH_TOKEN = "sandbox-graph";
@@ -61,7 +70,68 @@ export const graphApp = new Hono<SandboxBindings>();
 
 graphApp.use("*", faultInjection("graph"));
 
+// --- Microsoft identity platform token endpoint (login.microsoftonline.com/{tenant}/oauth2/v2.0/token) ---
+
+/** AAD's OAuth error body: {error, error_description, error_codes, timestamp, trace_id, correlation_id}. */
+function oauthError(c: GraphContext, status: 400 | 401, error: string, code: number, description: string) {
+  const id = crypto.randomUUID();
+  return c.json(
+    {
+      error,
+      error_description: `AADSTS${code}: ${description} Trace ID: ${id} Correlation ID: ${id} Timestamp: ${new Date().toISOString()}`,
+      error_codes: [code],
+      timestamp: new Date()
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z"),
+      trace_id: id,
+      correlation_id: id,
+    },
+    status,
+  );
+}
+
+// Client credentials grant (app-only): form client_id, client_secret, scope=https://graph.microsoft.com/.default,
+// grant_type=client_credentials (Microsoft identity platform docs, "OAuth 2.0 client credentials flow").
+graphApp.post("/login/:tenant/oauth2/v2.0/token", async (c) => {
+  const form = new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
+  if (form.get("grant_type") !== "client_credentials")
+    return oauthError(c, 400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
+  if (form.get("scope") !== "https://graph.microsoft.com/.default")
+    return oauthError(
+      c,
+      400,
+      "invalid_scope",
+      1002012,
+      "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+    );
+  if (form.get("client_id") !== GRAPH_CLIENT_ID)
+    return oauthError(c, 400, "unauthorized_client", 700016, "Application was not found in the directory.");
+  if (form.get("client_secret") !== GRAPH_CLIENT_SECRET)
+    return oauthError(c, 401, "invalid_client", 7000215, "Invalid client secret provided.");
+  const issued = await graphState(c.env).issueAccessToken(GRAPH_CLIENT_ID);
+  return c.json({ token_type: "Bearer", ext_expires_in: issued.expires_in, ...issued });
+});
+
 // --- pre-authenticated links, like Graph's downloadUrl and uploadUrl: no bearer token ---
+
+/**
+ * Pre-authenticated URLs carry their own authorisation; Graph's docs say not to send the Authorization header
+ * to them (an app's bearer is not valid on SharePoint's download host), so the sandbox refuses one: a client
+ * that forwards its bearer across the 302 is caught here.
+ */
+graphApp.use("/download/*", preAuthenticatedOnly);
+graphApp.use("/up/*", preAuthenticatedOnly);
+async function preAuthenticatedOnly(c: GraphContext, next: () => Promise<void>) {
+  if (c.req.header("Authorization"))
+    return graphError(
+      c,
+      401,
+      "unauthenticated",
+      "Pre-authenticated URLs must be requested without an Authorization header.",
+    );
+  return next();
+}
 
 // A single `Range: bytes=...` gets 206 with just those bytes (how large files are fetched in parts); GET .../content
 // reaches here through its 302, and fetch keeps the Range header across the redirect.
@@ -120,9 +190,23 @@ graphApp.delete("/up/:sessionId", async (c) => {
 graphApp.use("/v1.0/*", async (c, next) => {
   const header = c.req.header("Authorization");
   if (!header) return graphError(c, 401, "InvalidAuthenticationToken", "Access token is empty.");
-  if (header !== `Bearer ${GRAPH_TOKEN}`)
+  const bearer = header.startsWith("Bearer ") ? header.slice(7) : "";
+  const state = graphState(c.env);
+  // The fixed sandbox token, or one issued by the client credentials endpoint; both act as the app (app-only).
+  if (bearer !== GRAPH_TOKEN && !(bearer && (await state.tokenValid(bearer))))
     return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
-  const verdict = await graphState(c.env).hit(GRAPH_TOKEN);
+  const scripted = await state.nextScriptedThrottle();
+  if (scripted?.status === 401)
+    return graphError(c, 401, "InvalidAuthenticationToken", "Access token validation failure.");
+  if (scripted?.status === 403)
+    return graphError(c, 403, "accessDenied", "Either scp or roles claim need to be present in the token.");
+  if (scripted) {
+    c.header("Retry-After", String(scripted.retryAfterSeconds));
+    return scripted.status === 429
+      ? graphError(c, 429, "activityLimitReached", "The request has been throttled.")
+      : graphError(c, 503, "serviceNotAvailable", "The service is temporarily unavailable. Retry after the delay.");
+  }
+  const verdict = await state.hit(GRAPH_TOKEN);
   if (!verdict.allowed) {
     c.header("Retry-After", String(Math.max(1, Math.ceil(verdict.resetInMs / 1000))));
     return graphError(c, 429, "activityLimitReached", "The request has been throttled.");
@@ -134,9 +218,10 @@ graphApp.get("/v1.0/sites/:siteId/drives", async (c) => {
   const siteId = c.req.param("siteId");
   if (siteId !== SITE_ID && siteId !== "root")
     return graphError(c, 404, "itemNotFound", "Requested site could not be found");
+  const state = graphState(c.env);
   return c.json({
     "@odata.context": `${baseOf(c)}/v1.0/$metadata#drives`,
-    value: [await graphState(c.env).drive(baseOf(c))],
+    value: await Promise.all(DRIVES.map((d) => state.drive(baseOf(c), d.id))),
   });
 });
 
@@ -162,8 +247,8 @@ graphApp.all("/v1.0/*", async (c) => {
       "invalidRequest",
       `Resource not found for the segment '${url.pathname.split("/").pop()}'.`,
     );
-  if (match[1] !== undefined && decodeURIComponent(match[1]) !== DRIVE_ID)
-    return graphError(c, 404, "itemNotFound", "The drive could not be found.");
+  const driveId = match[1] === undefined ? DRIVE_ID : decodeURIComponent(match[1]);
+  if (!DRIVES.some((d) => d.id === driveId)) return graphError(c, 404, "itemNotFound", "The drive could not be found.");
   let rest: string;
   try {
     rest = decodeURIComponent(match[2] ?? "");
@@ -198,7 +283,7 @@ graphApp.all("/v1.0/*", async (c) => {
   const ifMatch = c.req.header("If-Match");
 
   if (rest === "" && method === "GET")
-    return c.json({ "@odata.context": `${base}/v1.0/$metadata#drives/$entity`, ...(await state.drive(base)) });
+    return c.json({ "@odata.context": `${base}/v1.0/$metadata#drives/$entity`, ...(await state.drive(base, driveId)) });
 
   const search = SEARCH.exec(rest);
   if (search && method === "GET") {
@@ -206,15 +291,21 @@ graphApp.all("/v1.0/*", async (c) => {
     if (!page)
       return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
     const query = (search[1] ?? "").replaceAll("''", "'");
-    return collection(c, await state.search(base, query, page.offset, page.top), page.offset, page.top, select);
+    return collection(
+      c,
+      await state.search(base, driveId, query, page.offset, page.top),
+      page.offset,
+      page.top,
+      select,
+    );
   }
 
   const item = ITEM.exec(rest);
   if (item) {
     const id = item[1] ?? "root";
-    if (method === "GET") return one(await state.item(base, id, true));
+    if (method === "GET") return one(await state.item(base, driveId, id, true));
     if (method === "DELETE") {
-      const failure = await state.deleteItem(id, ifMatch);
+      const failure = await state.deleteItem(driveId, id, ifMatch);
       return failure ? fail(c, failure) : c.body(null, 204);
     }
   }
@@ -224,18 +315,18 @@ graphApp.all("/v1.0/*", async (c) => {
     const page = pageWindow(c);
     if (!page)
       return graphError(c, 400, "invalidRequest", "$top must be 1..999 and $skiptoken a token from a previous page.");
-    const result = await state.children(base, children[1] ?? "root", page.offset, page.top);
+    const result = await state.children(base, driveId, children[1] ?? "root", page.offset, page.top);
     return result
       ? collection(c, result, page.offset, page.top, select)
       : graphError(c, 404, "itemNotFound", "The resource could not be found.");
   }
 
   const content = CONTENT.exec(rest);
-  if (content && method === "GET") return download(await state.item(base, content[1] ?? "root", true));
+  if (content && method === "GET") return download(await state.item(base, driveId, content[1] ?? "root", true));
   if (content && method === "PUT") {
     const bytes = await readSimpleUpload(c);
     if (bytes instanceof Response) return bytes;
-    const result = await state.replaceContent(base, content[1] ?? "root", bytes, ifMatch);
+    const result = await state.replaceContent(base, driveId, content[1] ?? "root", bytes, ifMatch);
     return result.ok ? c.json(result.item, 200) : fail(c, result);
   }
 
@@ -251,8 +342,10 @@ graphApp.all("/v1.0/*", async (c) => {
         "invalidRequest",
         "The item path is empty or contains characters that are not allowed.",
       );
-    if (action === undefined && method === "GET") return one(await state.itemByPath(base, parentId, path, true));
-    if (action === "content" && method === "GET") return download(await state.itemByPath(base, parentId, path, true));
+    if (action === undefined && method === "GET")
+      return one(await state.itemByPath(base, driveId, parentId, path, true));
+    if (action === "content" && method === "GET")
+      return download(await state.itemByPath(base, driveId, parentId, path, true));
     const name = path;
     if (action === "content" && method === "PUT") {
       const conflict = conflictBehavior(c.req.query("@microsoft.graph.conflictBehavior"));
@@ -265,7 +358,7 @@ graphApp.all("/v1.0/*", async (c) => {
         );
       const bytes = await readSimpleUpload(c);
       if (bytes instanceof Response) return bytes;
-      const result = await state.putContent(base, parentId, name, bytes, conflict, ifMatch);
+      const result = await state.putContent(base, driveId, parentId, name, bytes, conflict, ifMatch);
       return result.ok ? c.json(result.item, result.created ? 201 : 200) : fail(c, result);
     }
     if (action === "createUploadSession" && method === "POST") {
@@ -284,7 +377,7 @@ graphApp.all("/v1.0/*", async (c) => {
           "invalidRequest",
           "@microsoft.graph.conflictBehavior must be fail, replace or rename.",
         );
-      const session = await state.createUploadSession(parentId, name, conflict, ifMatch);
+      const session = await state.createUploadSession(driveId, parentId, name, conflict, ifMatch);
       if (!session.ok) return fail(c, session);
       return c.json({
         "@odata.context": `${base}/v1.0/$metadata#microsoft.graph.uploadSession`,

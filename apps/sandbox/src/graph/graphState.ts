@@ -13,6 +13,16 @@ import { extractSearchText, mimeTypeOf } from "./documentText";
 import { defaultSeedFiles } from "./graphSeed";
 
 export const DRIVE_ID = "b!c2FuZGJveC1kb2N1bWVudHMtbGlicmFyeQ";
+/** A second document library of the same site, so search across several drives is exercised. */
+export const HR_DRIVE_ID = "b!c2FuZGJveC1oci1yZWNvcmRzLWxpYnJhcnk";
+/** The seeded drives: id, display name, and the key seed files use (SeedFile.drive). */
+export const DRIVES = [
+  { id: DRIVE_ID, name: "Documents", key: "documents", webPath: "Shared%20Documents" },
+  { id: HR_DRIVE_ID, name: "HR Records", key: "hr", webPath: "HR%20Records" },
+] as const;
+export const GRAPH_CLIENT_ID = "sandbox-graph-client";
+export const GRAPH_CLIENT_SECRET = "sandbox-graph-secret";
+const ACCESS_TOKEN_TTL_S = 3599;
 export const SITE_ID =
   "sandbox.sharepoint.com,8c3d5a9e-1f0b-4c1e-9a51-3a1e2d4c5b6f,0f9e8d7c-6b5a-4c3d-8e2f-1a2b3c4d5e6f";
 /** A DO SQLite row holds at most 2 MB: file bytes are stored in 1 MiB chunks. */
@@ -26,6 +36,7 @@ export const FRAGMENT_MULTIPLE = 320 * 1024;
 const SANDBOX_IDENTITY = { user: { displayName: "Sandbox Automation", id: "8f2b6d4e-0000-4000-8000-5a4db0c0ffee" } };
 
 export type ConflictBehavior = "replace" | "fail" | "rename";
+export type ScriptedStatus = 401 | 403 | 429 | 503;
 
 export interface DriveItem {
   id: string;
@@ -45,7 +56,12 @@ export interface DriveItem {
   "@microsoft.graph.downloadUrl"?: string;
 }
 
-export type GraphFailure = { ok: false; status: 400 | 404 | 409 | 412 | 413 | 416; code: string; message: string };
+export type GraphFailure = {
+  ok: false;
+  status: 400 | 403 | 404 | 409 | 412 | 413 | 416;
+  code: string;
+  message: string;
+};
 export type Download = {
   name: string;
   mimeType: string;
@@ -63,6 +79,8 @@ export type FragmentResult =
 
 type ItemRow = {
   id: string;
+  drive_id: string;
+  label: string | null;
   parent_id: string | null;
   name: string;
   folder: number;
@@ -88,6 +106,17 @@ const preconditionFailed: GraphFailure = {
   message: "The resource has been modified since the given eTag (If-Match does not match).",
 };
 
+/**
+ * What Graph answers an app-only write over a file protected by a sensitivity label (reported for labelled files in
+ * MicrosoftDocs/msteams-docs#13259; FACTS.md: "app-only cannot replace a file that carries a sensitivity label").
+ */
+const labelled: GraphFailure = {
+  ok: false,
+  status: 403,
+  code: "notAllowed",
+  message: "This operation has been disabled by policy",
+};
+
 const notFound: GraphFailure = {
   ok: false,
   status: 404,
@@ -109,7 +138,23 @@ export class GraphState extends DurableObject<SandboxEnv> {
     this.sql = ctx.storage.sql;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS items (
       id TEXT PRIMARY KEY, parent_id TEXT, name TEXT NOT NULL, folder INTEGER NOT NULL, size INTEGER NOT NULL,
-      created TEXT NOT NULL, modified TEXT NOT NULL, version INTEGER NOT NULL, search_text TEXT NOT NULL DEFAULT '')`);
+      created TEXT NOT NULL, modified TEXT NOT NULL, version INTEGER NOT NULL, search_text TEXT NOT NULL DEFAULT '',
+      drive_id TEXT NOT NULL DEFAULT '${DRIVE_ID}', label TEXT)`);
+    // State persisted before several drives existed gets the columns added.
+    const columns = this.sql
+      .exec<{ name: string }>("PRAGMA table_info(items)")
+      .toArray()
+      .map((c) => c.name);
+    if (!columns.includes("drive_id"))
+      this.sql.exec(`ALTER TABLE items ADD COLUMN drive_id TEXT NOT NULL DEFAULT '${DRIVE_ID}'`);
+    if (!columns.includes("label")) this.sql.exec("ALTER TABLE items ADD COLUMN label TEXT");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS access_tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires INTEGER NOT NULL)",
+    );
+    this.sql.exec("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS scripted_throttles (seq INTEGER PRIMARY KEY AUTOINCREMENT, status INTEGER NOT NULL, retry_after INTEGER NOT NULL)",
+    );
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS chunks (item_id TEXT NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (item_id, seq))",
     );
@@ -125,7 +170,16 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   reset(): void {
-    for (const table of ["items", "chunks", "upload_sessions", "upload_parts", "download_tokens"])
+    for (const table of [
+      "items",
+      "chunks",
+      "upload_sessions",
+      "upload_parts",
+      "download_tokens",
+      "access_tokens",
+      "counters",
+      "scripted_throttles",
+    ])
       this.sql.exec(`DELETE FROM ${table}`);
     resetRateWindows(this.sql);
   }
@@ -134,35 +188,107 @@ export class GraphState extends DurableObject<SandboxEnv> {
     if (scenario !== "default") throw new Error(`unknown graph scenario ${scenario}`);
     this.reset();
     const created = "2026-01-05T08:00:00Z";
-    this.sql.exec(
-      "INSERT INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, NULL, 'root', 1, 0, ?, ?, 1)",
-      await stableId("root"),
-      created,
-      created,
-    );
+    // The first library keeps the ids it had when it was the only one; others' ids are prefixed by their key.
+    const idFor = (drive: (typeof DRIVES)[number], path: string) =>
+      stableId(drive.id === DRIVE_ID ? path : `${drive.key}:${path}`);
+    for (const drive of DRIVES)
+      this.sql.exec(
+        "INSERT INTO items (id, parent_id, name, folder, size, created, modified, version, drive_id) VALUES (?, NULL, 'root', 1, 0, ?, ?, 1, ?)",
+        await idFor(drive, "root"),
+        created,
+        created,
+        drive.id,
+      );
     for (const file of defaultSeedFiles()) {
-      let parentId = await stableId("root");
+      const drive = DRIVES.find((d) => d.key === (file.drive ?? "documents")) ?? DRIVES[0];
+      let parentId = await idFor(drive, "root");
       const parts = file.path.split("/");
       const fileName = parts.pop() as string;
       for (const [i, folder] of parts.entries()) {
-        const id = await stableId(parts.slice(0, i + 1).join("/"));
+        const id = await idFor(drive, parts.slice(0, i + 1).join("/"));
         this.sql.exec(
-          "INSERT OR IGNORE INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, ?, ?, 1, 0, ?, ?, 1)",
+          "INSERT OR IGNORE INTO items (id, parent_id, name, folder, size, created, modified, version, drive_id) VALUES (?, ?, ?, 1, 0, ?, ?, 1, ?)",
           id,
           parentId,
           folder,
           created,
           created,
+          drive.id,
         );
         parentId = id;
       }
       const bytes = typeof file.content === "string" ? new TextEncoder().encode(file.content) : file.content;
-      await this.writeFile(await stableId(file.path), parentId, fileName, bytes, created);
+      const id = await idFor(drive, file.path);
+      await this.writeFile(id, parentId, fileName, bytes, created, drive.id);
+      if (file.sensitivityLabel) this.sql.exec("UPDATE items SET label = ? WHERE id = ?", file.sensitivityLabel, id);
     }
   }
 
   setRateWindowScale(scale: number): void {
     setWindowScale(this.sql, scale);
+  }
+
+  /**
+   * Client credentials grant (Microsoft identity platform v2.0 token endpoint): a known client and secret with
+   * scope https://graph.microsoft.com/.default get a bearer token valid ACCESS_TOKEN_TTL_S seconds.
+   */
+  issueAccessToken(clientId: string): { access_token: string; expires_in: number } {
+    const token = `eyJ0eXAiOiJKV1QifQ.${crypto.randomUUID().replaceAll("-", "")}`;
+    this.sql.exec("DELETE FROM access_tokens WHERE expires < ?", Date.now());
+    this.sql.exec(
+      "INSERT INTO access_tokens (token, client_id, expires) VALUES (?, ?, ?)",
+      token,
+      clientId,
+      Date.now() + ACCESS_TOKEN_TTL_S * 1000,
+    );
+    this.count("tokensIssued");
+    return { access_token: token, expires_in: ACCESS_TOKEN_TTL_S };
+  }
+
+  /** Whether a bearer token was issued here and has not expired. */
+  tokenValid(token: string): boolean {
+    return (
+      this.sql.exec("SELECT 1 FROM access_tokens WHERE token = ? AND expires >= ?", token, Date.now()).toArray()
+        .length > 0
+    );
+  }
+
+  count(name: string): void {
+    this.sql.exec("INSERT INTO counters (name, n) VALUES (?, 1) ON CONFLICT(name) DO UPDATE SET n = n + 1", name);
+  }
+
+  counters(): Record<string, number> {
+    return Object.fromEntries(
+      this.sql
+        .exec<{ name: string; n: number }>("SELECT name, n FROM counters")
+        .toArray()
+        .map((r) => [r.name, r.n]),
+    );
+  }
+
+  /**
+   * The next `count` API requests are answered `status`: 429 or 503 with Retry-After, as Graph throttles, or 401/403
+   * as when the app's consent or permission is withdrawn.
+   */
+  scriptThrottle(status: ScriptedStatus, count: number, retryAfterSeconds: number): void {
+    for (let i = 0; i < count; i++)
+      this.sql.exec("INSERT INTO scripted_throttles (status, retry_after) VALUES (?, ?)", status, retryAfterSeconds);
+  }
+
+  /** Takes the next scripted throttle answer, if any. */
+  nextScriptedThrottle(): { status: ScriptedStatus; retryAfterSeconds: number } | null {
+    const row = this.sql
+      .exec<{ seq: number; status: number; retry_after: number }>(
+        "SELECT seq, status, retry_after FROM scripted_throttles ORDER BY seq LIMIT 1",
+      )
+      .toArray()[0];
+    if (!row) return null;
+    this.sql.exec("DELETE FROM scripted_throttles WHERE seq = ?", row.seq);
+    return { status: row.status as ScriptedStatus, retryAfterSeconds: row.retry_after };
+  }
+
+  clearScriptedAnswers(): void {
+    this.sql.exec("DELETE FROM scripted_throttles");
   }
 
   hit(token: string): RateWindowVerdict {
@@ -174,26 +300,29 @@ export class GraphState extends DurableObject<SandboxEnv> {
     );
   }
 
-  drive(base: string) {
+  drive(base: string, driveId: string) {
+    const meta = DRIVES.find((d) => d.id === driveId) ?? DRIVES[0];
     const used =
-      this.sql.exec<{ used: number | null }>("SELECT SUM(size) AS used FROM items WHERE folder = 0").one().used ?? 0;
+      this.sql
+        .exec<{ used: number | null }>("SELECT SUM(size) AS used FROM items WHERE folder = 0 AND drive_id = ?", meta.id)
+        .one().used ?? 0;
     const total = 1024 ** 4;
     return {
-      id: DRIVE_ID,
+      id: meta.id,
       driveType: "documentLibrary",
-      name: "Documents",
+      name: meta.name,
       description: "",
       createdDateTime: "2026-01-05T08:00:00Z",
       lastModifiedDateTime: new Date().toISOString(),
-      webUrl: `${base}/sites/sandbox/Shared%20Documents`,
+      webUrl: `${base}/sites/sandbox/${meta.webPath}`,
       createdBy: { user: { displayName: "System Account" } },
       owner: { group: { displayName: "Sandbox", id: "2b8e9c1a-0000-4000-8000-5a4db0c0ffee" } },
       quota: { deleted: 0, remaining: total - used, state: "normal", total, used },
     };
   }
 
-  item(base: string, idOrRoot: string, withDownloadUrl = false): DriveItem | null {
-    const row = this.row(idOrRoot);
+  item(base: string, driveId: string, idOrRoot: string, withDownloadUrl = false): DriveItem | null {
+    const row = this.row(driveId, idOrRoot);
     if (!row) return null;
     const item = this.shape(base, row);
     if (withDownloadUrl && !row.folder)
@@ -201,8 +330,14 @@ export class GraphState extends DurableObject<SandboxEnv> {
     return item;
   }
 
-  children(base: string, idOrRoot: string, offset: number, top: number): { items: DriveItem[]; more: boolean } | null {
-    const parent = this.row(idOrRoot);
+  children(
+    base: string,
+    driveId: string,
+    idOrRoot: string,
+    offset: number,
+    top: number,
+  ): { items: DriveItem[]; more: boolean } | null {
+    const parent = this.row(driveId, idOrRoot);
     if (!parent?.folder) return null;
     const rows = this.sql
       .exec<ItemRow>(
@@ -213,15 +348,25 @@ export class GraphState extends DurableObject<SandboxEnv> {
       )
       .toArray();
     // Like Graph, listed files carry their pre-authenticated download URL.
-    return { items: rows.slice(0, top).map((r) => this.item(base, r.id, true) as DriveItem), more: rows.length > top };
+    return {
+      items: rows.slice(0, top).map((r) => this.item(base, driveId, r.id, true) as DriveItem),
+      more: rows.length > top,
+    };
   }
 
   /** Like Graph's search: the query is matched against names and indexed text content, case-insensitively. */
-  search(base: string, query: string, offset: number, top: number): { items: DriveItem[]; more: boolean } {
+  search(
+    base: string,
+    driveId: string,
+    query: string,
+    offset: number,
+    top: number,
+  ): { items: DriveItem[]; more: boolean } {
     const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
     const rows = this.sql
       .exec<ItemRow>(
-        "SELECT * FROM items WHERE parent_id IS NOT NULL AND (lower(name) LIKE ? ESCAPE '\\' OR lower(search_text) LIKE ? ESCAPE '\\') ORDER BY modified DESC, id LIMIT ? OFFSET ?",
+        "SELECT * FROM items WHERE drive_id = ? AND parent_id IS NOT NULL AND (lower(name) LIKE ? ESCAPE '\\' OR lower(search_text) LIKE ? ESCAPE '\\') ORDER BY modified DESC, id LIMIT ? OFFSET ?",
+        driveId,
         pattern,
         pattern,
         top + 1,
@@ -240,7 +385,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
       .exec<{ item_id: string; expires: number }>("SELECT item_id, expires FROM download_tokens WHERE token = ?", token)
       .toArray()[0];
     if (!link || link.expires < Date.now()) return null;
-    const row = this.row(link.item_id);
+    const row = this.row(null, link.item_id);
     if (!row || row.folder) return null;
     const range = parseByteRange(rangeHeader, row.size);
     const file = { name: row.name, mimeType: mimeTypeOf(row.name), size: row.size, eTag: tagsOf(row).eTag, range };
@@ -283,37 +428,46 @@ export class GraphState extends DurableObject<SandboxEnv> {
   /** Simple upload: PUT .../items/{parent}:/{name}:/content (or .../items/{id}/content to replace one file). */
   async putContent(
     base: string,
+    driveId: string,
     parentIdOrRoot: string,
     name: string,
     bytes: Uint8Array,
     conflict: ConflictBehavior,
     ifMatch?: string,
   ): Promise<WriteResult> {
-    const target = this.resolveTarget(parentIdOrRoot, name, conflict, ifMatch);
+    const target = this.resolveTarget(driveId, parentIdOrRoot, name, conflict, ifMatch);
     if (!target.ok) return target;
     const id = target.existing?.id ?? randomId();
-    await this.writeFile(id, target.parentId, target.name, bytes, new Date().toISOString());
-    return { ok: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
+    await this.writeFile(id, target.parentId, target.name, bytes, new Date().toISOString(), driveId);
+    return { ok: true, created: !target.existing, item: this.shape(base, this.row(driveId, id) as ItemRow) };
   }
 
-  async replaceContent(base: string, itemId: string, bytes: Uint8Array, ifMatch?: string): Promise<WriteResult> {
-    const row = this.row(itemId);
+  async replaceContent(
+    base: string,
+    driveId: string,
+    itemId: string,
+    bytes: Uint8Array,
+    ifMatch?: string,
+  ): Promise<WriteResult> {
+    const row = this.row(driveId, itemId);
     if (!row || row.parent_id === null) return notFound;
     if (row.folder)
       return { ok: false, status: 400, code: "invalidRequest", message: "Cannot upload content to a folder." };
     if (!tagMatches(row, ifMatch)) return preconditionFailed;
-    await this.writeFile(row.id, row.parent_id, row.name, bytes, new Date().toISOString());
-    return { ok: true, created: false, item: this.shape(base, this.row(row.id) as ItemRow) };
+    if (row.label) return labelled;
+    await this.writeFile(row.id, row.parent_id, row.name, bytes, new Date().toISOString(), driveId);
+    return { ok: true, created: false, item: this.shape(base, this.row(driveId, row.id) as ItemRow) };
   }
 
   createUploadSession(
+    driveId: string,
     parentIdOrRoot: string,
     name: string,
     conflict: ConflictBehavior,
     ifMatch?: string,
   ): { ok: true; id: string; expirationDateTime: string } | GraphFailure {
     // Like Graph, If-Match is checked when the session is created.
-    const target = this.resolveTarget(parentIdOrRoot, name, conflict, ifMatch);
+    const target = this.resolveTarget(driveId, parentIdOrRoot, name, conflict, ifMatch);
     if (!target.ok) return target;
     const id = crypto.randomUUID().replaceAll("-", "");
     const expires = Date.now() + UPLOAD_SESSION_TTL_MS;
@@ -393,7 +547,9 @@ export class GraphState extends DurableObject<SandboxEnv> {
         nextExpectedRanges: [`${end + 1}-`],
       };
 
-    const target = this.resolveTarget(session.parent_id, session.name, session.conflict as ConflictBehavior);
+    const parentRow = this.row(null, session.parent_id);
+    const driveId = parentRow?.drive_id ?? DRIVE_ID;
+    const target = this.resolveTarget(driveId, session.parent_id, session.name, session.conflict as ConflictBehavior);
     if (!target.ok) return target;
     const id = target.existing?.id ?? randomId();
     const now = new Date().toISOString();
@@ -412,8 +568,14 @@ export class GraphState extends DurableObject<SandboxEnv> {
       total,
       now,
       await extractSearchText(target.name, () => this.readBytes(id)),
+      driveId,
     );
-    return { ok: true, done: true, created: !target.existing, item: this.shape(base, this.row(id) as ItemRow) };
+    return {
+      ok: true,
+      done: true,
+      created: !target.existing,
+      item: this.shape(base, this.row(driveId, id) as ItemRow),
+    };
   }
 
   cancelUploadSession(sessionId: string): boolean {
@@ -424,8 +586,8 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   /** Deletes an item, and everything under it when it is a folder. The root cannot be deleted. */
-  deleteItem(idOrRoot: string, ifMatch?: string): GraphFailure | null {
-    const row = this.row(idOrRoot);
+  deleteItem(driveId: string, idOrRoot: string, ifMatch?: string): GraphFailure | null {
+    const row = this.row(driveId, idOrRoot);
     if (!row || row.parent_id === null) return notFound;
     if (!tagMatches(row, ifMatch)) return preconditionFailed;
     const doomed = this.sql
@@ -443,19 +605,29 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   /** Every item with its path (the /_sandbox view). */
-  listAll(base: string): (DriveItem & { path: string })[] {
+  listAll(base: string): (DriveItem & { path: string; sensitivityLabelId: string | null })[] {
     return this.sql
       .exec<ItemRow>("SELECT * FROM items WHERE parent_id IS NOT NULL ORDER BY id")
       .toArray()
-      .map((r) => ({ ...this.shape(base, r), path: `${this.pathOf(r.parent_id)}/${r.name}`.replace(/^\/+/, "/") }));
+      .map((r) => ({
+        ...this.shape(base, r),
+        path: `${this.pathOf(r.parent_id)}/${r.name}`.replace(/^\/+/, "/"),
+        sensitivityLabelId: r.label,
+      }));
   }
 
   // --- internals ---
 
-  private row(idOrRoot: string): ItemRow | null {
-    const query =
-      idOrRoot === "root" ? "SELECT * FROM items WHERE parent_id IS NULL" : "SELECT * FROM items WHERE id = ?";
-    return this.sql.exec<ItemRow>(query, ...(idOrRoot === "root" ? [] : [idOrRoot])).toArray()[0] ?? null;
+  /** An item of a drive (null driveId: of any drive, for ids taken from links and sessions). */
+  private row(driveId: string | null, idOrRoot: string): ItemRow | null {
+    if (idOrRoot === "root")
+      return (
+        this.sql
+          .exec<ItemRow>("SELECT * FROM items WHERE parent_id IS NULL AND drive_id = ?", driveId ?? DRIVE_ID)
+          .toArray()[0] ?? null
+      );
+    const row = this.sql.exec<ItemRow>("SELECT * FROM items WHERE id = ?", idOrRoot).toArray()[0] ?? null;
+    return row && (driveId === null || row.drive_id === driveId) ? row : null;
   }
 
   /**
@@ -463,6 +635,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
    * an existing file is replaced, refused (409) or renamed per conflictBehavior.
    */
   private resolveTarget(
+    driveId: string,
     parentIdOrRoot: string,
     path: string,
     conflict: ConflictBehavior,
@@ -471,7 +644,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
     const segments = path.split("/").filter(Boolean);
     const name = segments.pop();
     if (!name) return { ok: false, status: 400, code: "invalidRequest", message: "The item name is empty." };
-    let parent = this.row(parentIdOrRoot);
+    let parent = this.row(driveId, parentIdOrRoot);
     if (!parent) return notFound;
     for (const folder of segments) {
       if (!parent.folder) break;
@@ -480,14 +653,15 @@ export class GraphState extends DurableObject<SandboxEnv> {
         const now = new Date().toISOString();
         const id = randomId();
         this.sql.exec(
-          "INSERT INTO items (id, parent_id, name, folder, size, created, modified, version) VALUES (?, ?, ?, 1, 0, ?, ?, 1)",
+          "INSERT INTO items (id, parent_id, name, folder, size, created, modified, version, drive_id) VALUES (?, ?, ?, 1, 0, ?, ?, 1, ?)",
           id,
           parent.id,
           folder,
           now,
           now,
+          driveId,
         );
-        child = this.row(id) as ItemRow;
+        child = this.row(driveId, id) as ItemRow;
       }
       parent = child;
     }
@@ -499,7 +673,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
     if (existing.folder || conflict === "fail") {
       return { ok: false, status: 409, code: "nameAlreadyExists", message: "The specified item name already exists." };
     }
-    if (conflict === "replace") return { ok: true, parentId: parent.id, name, existing };
+    if (conflict === "replace") return existing.label ? labelled : { ok: true, parentId: parent.id, name, existing };
     const dot = name.lastIndexOf(".");
     const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ""];
     for (let n = 1; ; n++) {
@@ -510,13 +684,19 @@ export class GraphState extends DurableObject<SandboxEnv> {
   }
 
   /** An item addressed by path under a folder ({parent}:/{path}:), without creating anything. */
-  itemByPath(base: string, parentIdOrRoot: string, path: string, withDownloadUrl: boolean): DriveItem | null {
-    let current = this.row(parentIdOrRoot);
+  itemByPath(
+    base: string,
+    driveId: string,
+    parentIdOrRoot: string,
+    path: string,
+    withDownloadUrl: boolean,
+  ): DriveItem | null {
+    let current = this.row(driveId, parentIdOrRoot);
     for (const segment of path.split("/").filter(Boolean)) {
       if (!current?.folder) return null;
       current = this.childNamed(current.id, segment);
     }
-    return current ? this.item(base, current.id, withDownloadUrl) : null;
+    return current ? this.item(base, driveId, current.id, withDownloadUrl) : null;
   }
 
   private childNamed(parentId: string, name: string): ItemRow | null {
@@ -527,7 +707,14 @@ export class GraphState extends DurableObject<SandboxEnv> {
     );
   }
 
-  private async writeFile(id: string, parentId: string, name: string, bytes: Uint8Array, now: string): Promise<void> {
+  private async writeFile(
+    id: string,
+    parentId: string,
+    name: string,
+    bytes: Uint8Array,
+    now: string,
+    driveId: string,
+  ): Promise<void> {
     this.sql.exec("DELETE FROM chunks WHERE item_id = ?", id);
     for (let at = 0, seq = 0; at < bytes.length; at += CHUNK_BYTES, seq++) {
       this.sql.exec(
@@ -537,12 +724,20 @@ export class GraphState extends DurableObject<SandboxEnv> {
         bytes.subarray(at, at + CHUNK_BYTES),
       );
     }
-    this.upsertItem(id, parentId, name, bytes.length, now, await extractSearchText(name, bytes));
+    this.upsertItem(id, parentId, name, bytes.length, now, await extractSearchText(name, bytes), driveId);
   }
 
-  private upsertItem(id: string, parentId: string, name: string, size: number, now: string, searchText: string): void {
+  private upsertItem(
+    id: string,
+    parentId: string,
+    name: string,
+    size: number,
+    now: string,
+    searchText: string,
+    driveId: string,
+  ): void {
     this.sql.exec(
-      `INSERT INTO items (id, parent_id, name, folder, size, created, modified, version, search_text) VALUES (?, ?, ?, 0, ?, ?, ?, 1, ?)
+      `INSERT INTO items (id, parent_id, name, folder, size, created, modified, version, search_text, drive_id) VALUES (?, ?, ?, 0, ?, ?, ?, 1, ?, ?)
        ON CONFLICT(id) DO UPDATE SET size = excluded.size, modified = excluded.modified, version = items.version + 1, search_text = excluded.search_text`,
       id,
       parentId,
@@ -551,6 +746,7 @@ export class GraphState extends DurableObject<SandboxEnv> {
       now,
       now,
       searchText,
+      driveId,
     );
   }
 
@@ -594,16 +790,17 @@ export class GraphState extends DurableObject<SandboxEnv> {
   /** "/drives/{id}/root:" followed by the folder names down to this item. */
   private pathOf(id: string | null): string {
     const names: string[] = [];
-    let current = id ? this.row(id) : null;
+    let current = id ? this.row(null, id) : null;
     while (current && current.parent_id !== null) {
       names.unshift(current.name);
-      current = this.row(current.parent_id);
+      current = this.row(null, current.parent_id);
     }
     return names.length ? `/${names.join("/")}` : "";
   }
 
   private shape(base: string, row: ItemRow): DriveItem {
-    const parentPath = row.parent_id === null ? undefined : `/drives/${DRIVE_ID}/root:${this.pathOf(row.parent_id)}`;
+    const drive = DRIVES.find((d) => d.id === row.drive_id) ?? DRIVES[0];
+    const parentPath = row.parent_id === null ? undefined : `/drives/${drive.id}/root:${this.pathOf(row.parent_id)}`;
     const item: DriveItem = {
       id: row.id,
       name: row.name,
@@ -611,14 +808,14 @@ export class GraphState extends DurableObject<SandboxEnv> {
       size: row.folder ? this.treeSize(row.id) : row.size,
       createdDateTime: row.created,
       lastModifiedDateTime: row.modified,
-      webUrl: `${base}/sites/sandbox/Shared%20Documents${row.parent_id === null ? "" : `${encodeURI(this.pathOf(row.id))}`}`,
+      webUrl: `${base}/sites/sandbox/${drive.webPath}${row.parent_id === null ? "" : `${encodeURI(this.pathOf(row.id))}`}`,
       ...tagsOf(row),
       createdBy: SANDBOX_IDENTITY,
       lastModifiedBy: SANDBOX_IDENTITY,
       parentReference:
         row.parent_id === null
-          ? { driveType: "documentLibrary", driveId: DRIVE_ID }
-          : { driveType: "documentLibrary", driveId: DRIVE_ID, id: row.parent_id, path: parentPath },
+          ? { driveType: "documentLibrary", driveId: drive.id }
+          : { driveType: "documentLibrary", driveId: drive.id, id: row.parent_id, path: parentPath },
     };
     if (row.folder)
       item.folder = {
