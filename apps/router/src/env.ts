@@ -12,6 +12,8 @@ export interface Env {
   RETRY_SCHEDULE_SCALE?: string;
   DELIVERY_TIMEOUT_MS?: string;
   RECONCILE_OVERLAP_SECONDS?: string;
+  /** Reconciliation leaves changes younger than this to their webhooks (Dastra lags 60-120 s). Default 180. */
+  RECONCILE_WEBHOOK_LAG_SECONDS?: string;
   // secrets
   DASTRA_WEBHOOK_KEYS?: string;
   DASTRA_PUBLIC_KEY?: string;

@@ -19,12 +19,14 @@ import {
   type ListFilter,
   listEvents,
   listQuarantine,
-  objectSeen,
   type QuarantineView,
   quarantineCount,
 } from "./eventLogViews";
 import { Inbox, type IngestInput, storeEvent } from "./inboxProcessing";
+import { type ObjectSeen, objectSeen } from "./objectVersions";
 import { sendDueOutcomeReports } from "./outcomeReportQueue";
+import { fetchOwnUserId, OWN_USER_META, ownUserId } from "./ownDastraUser";
+import { dastraClientFor } from "./routerDastraClient";
 
 // getEvent's answer, as callers of the Durable Object see it.
 export type { EventDetail };
@@ -81,7 +83,7 @@ export class EventLog extends DurableObject<Env> {
 
   // Reads process the inbox first, so what was answered 200 is visible to the operator at once.
 
-  async objectSeen(ref: DastraObjectRef): Promise<{ object: boolean; version: boolean }> {
+  async objectSeen(ref: DastraObjectRef): Promise<ObjectSeen> {
     await this.inbox.process();
     return objectSeen(this.sql, ref);
   }
@@ -175,8 +177,27 @@ export class EventLog extends DurableObject<Env> {
       clearTimeout(timer);
       this.inAlarm = false;
     }
+    await this.learnOwnUserBeforeWriting();
     await sendDueOutcomeReports(this.sql, this.env, this.log);
     await this.scheduleNextAlarm();
+  }
+
+  /**
+   * Before the router's first write to Dastra (an outcome report), learn its own Dastra user (GET /me, once), so the
+   * webhooks its writes cause are recognised as echoes. A failure only postpones it to the next run.
+   */
+  private async learnOwnUserBeforeWriting(): Promise<void> {
+    if (ownUserId(this.sql) !== null) return;
+    if (this.sql.exec("SELECT 1 FROM events WHERE report = 'pending' LIMIT 1").toArray().length === 0) return;
+    const client = dastraClientFor(this.env, { maxRateWaitMs: 1000 });
+    if (!client) return;
+    try {
+      this.setMeta(OWN_USER_META, String(await fetchOwnUserId(client)));
+    } catch (error) {
+      this.log.warn("own Dastra user not learnt yet", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   private async scheduleNextAlarm(): Promise<void> {
