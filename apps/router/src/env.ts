@@ -14,6 +14,8 @@ export interface Env {
   RECONCILE_OVERLAP_SECONDS?: string;
   /** Reconciliation leaves changes younger than this to their webhooks (Dastra lags 60-120 s). Default 180. */
   RECONCILE_WEBHOOK_LAG_SECONDS?: string;
+  /** Items per reconciliation page request, at most Dastra's 500 (the default). */
+  RECONCILE_PAGE_SIZE?: string;
   // secrets
   DASTRA_WEBHOOK_KEYS?: string;
   DASTRA_PUBLIC_KEY?: string;

@@ -29,8 +29,8 @@ const cursorKey = (kind: ObjectKind) => `reconcile.cursor.${kind}`;
 const FIRST_LOOKBACK_MS = 24 * 3600 * 1000;
 /** A run may wait this long for one permit; a spent budget ends it (cursor kept) until the next cron. */
 const MAX_RATE_WAIT_MS = 20_000;
-/** Dastra's maximum page size: the fewest requests per changed object. */
-const PAGE_SIZE = 500;
+/** Dastra's maximum page size: the fewest requests per changed object (RECONCILE_PAGE_SIZE may lower it). */
+const MAX_PAGE_SIZE = 500;
 const log = createLogger({ worker: "router", component: "reconciliation" });
 
 type ObjectKind = "DataSubjectRequest" | "Task";
@@ -111,6 +111,7 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
   const horizon = new Date(
     startedAt - (Number.isFinite(lagSeconds) && lagSeconds >= 0 ? lagSeconds : 180) * 1000,
   ).toISOString();
+  const pageSize = Math.min(Math.max(Number(env.RECONCILE_PAGE_SIZE ?? MAX_PAGE_SIZE) || MAX_PAGE_SIZE, 1), MAX_PAGE_SIZE);
   const legacy = await eventLog.getMeta(LEGACY_CURSOR_KEY);
   const result: ReconcileResult = { ok: true, horizon, scanned: 0, ingested: 0, unchanged: 0 };
 
@@ -137,7 +138,7 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
       filters: { field: "DateUpdate", operator: "lessThanInclusive", value: horizon },
       sortBy: "DateUpdate",
       asc: true,
-      size: PAGE_SIZE,
+      size: pageSize,
       after: start,
     } as const;
     const pages =
