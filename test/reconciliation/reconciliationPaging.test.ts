@@ -49,13 +49,17 @@ describe("reconciliation pages by key", () => {
       };
       return faults?.throttleMatching?.count === 0;
     });
-    await dastra.dataSubjectRequests.patch(ids[0] as number, [{ op: "replace", path: "/title", value: "Lost 1, edited" }]);
+    await dastra.dataSubjectRequests.patch(ids[0] as number, [
+      { op: "replace", path: "/title", value: "Lost 1, edited" },
+    ]);
     const first = await run;
     expect(first).toMatchObject({ ok: true, ingested: 110 });
     await sandboxControl(stack, "/faults/dastra", "DELETE");
 
     const creations = async () =>
-      (await recorded(stack, "crm")).filter((d) => d.eventType === "DataSubjectCreation" && ids.includes(Number(d.dataId)));
+      (await recorded(stack, "crm")).filter(
+        (d) => d.eventType === "DataSubjectCreation" && ids.includes(Number(d.dataId)),
+      );
     const delivered = await waitFor("all 110 creations at crm", async () => {
       const found = await creations();
       return found.length >= 110 && found;
