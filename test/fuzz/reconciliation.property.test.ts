@@ -71,7 +71,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("flushHeld" as const) }) },
 );
-const history = fc.array(step, { minLength: 5, maxLength: 14 });
+const history = fc.array(step, { minLength: 4, maxLength: 10 });
 
 const DSR_STATES = ["Open", "IdentityValidation", "Processing", "Active"];
 const TASK_STATES = ["Open", "Active"];
