@@ -38,7 +38,7 @@ describe("reconciliation pages by key", () => {
       );
     await new Promise((r) => setTimeout(r, 5)); // a horizon strictly after the last creation
     await sandboxControl(stack, "/faults/dastra", "PUT", {
-      retryAfterSeconds: 1,
+      retryAfterSeconds: 3, // room for the edit below to land before the retry, even on a loaded machine
       throttleMatching: { method: "GET", path: "/v1/ws/1/DataSubjectRequests", skip: 1, count: 1 },
     });
     const run = reconcile();

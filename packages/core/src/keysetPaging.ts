@@ -52,7 +52,11 @@ function compareSortValues(a: string | number, b: string | number): number {
 export interface KeysetReadOptions<T> {
   /** Reads the next page: the items strictly after `after` (null: from the start), at most `size`, in key order. */
   fetchPage(after: KeysetPosition | null, size: number): Promise<readonly T[]>;
-  /** The item's position; `null` when its sort value is missing (the read cannot continue past it and throws). */
+  /**
+   * The item's position; `null` when its sort value is missing. Such items are yielded without moving the position
+   * (a server orders them before every value, ascending); a full page of them leaves no position to continue after,
+   * and the read throws instead of asking for the same page again.
+   */
   positionOf(item: T): KeysetPosition | null;
   /** Page size; a page shorter than this is the last. */
   size: number;
@@ -65,21 +69,23 @@ export interface KeysetReadOptions<T> {
 /**
  * Yields every item of a keyset-ordered list, one page request at a time. Generic over the API (Dastra filters,
  * HubSpot search filter groups, JQL): the caller only says how to ask for "after this position".
- * Throws `KeysetOrderError` when a page breaks the order, and a plain Error on an item without a sort value.
+ * Throws `KeysetOrderError` when a page breaks the order, and a plain Error on a full page without any sort value.
  */
 export async function* keysetRead<T>(options: KeysetReadOptions<T>): AsyncGenerator<T> {
   const direction = options.ascending === false ? -1 : 1;
   let after = options.after ?? null;
   for (;;) {
     const items = await options.fetchPage(after, options.size);
+    const before = after;
     for (const item of items) {
       const position = options.positionOf(item);
-      if (!position) throw new Error("keyset paging: an item has no sort value, so no position to continue after");
-      if (after && direction * compareKeysetPositions(after, position) >= 0)
+      if (position && after && direction * compareKeysetPositions(after, position) >= 0)
         throw new KeysetOrderError(after, position);
       yield item;
-      after = position;
+      if (position) after = position;
     }
     if (items.length < options.size) return;
+    if (after === before)
+      throw new Error("keyset paging: a full page without a sort value, so no position to continue after");
   }
 }
