@@ -41,6 +41,7 @@ type Step =
   | { kind: "editTask"; pick: number; fate: Fate }
   | { kind: "routerWrite"; pick: number }
   | { kind: "reconcile"; whileNextSteps: number }
+  | { kind: "editBetweenPages"; list: "DataSubjectRequests" | "Tasks"; pick: number; fate: Fate }
   | { kind: "throttlePage"; list: "DataSubjectRequests" | "Tasks"; skip: number }
   | { kind: "flushHeld" };
 
@@ -61,6 +62,15 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("editTask" as const), pick, fate }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("routerWrite" as const), pick }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("reconcile" as const), whileNextSteps: fc.nat({ max: 3 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("editBetweenPages" as const),
+      list: fc.constantFrom<"DataSubjectRequests" | "Tasks">("DataSubjectRequests", "Tasks"),
+      pick,
+      fate,
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -91,7 +101,7 @@ beforeAll(async () => {
   stack = await startRouterStack({
     vars: {
       router: {
-        RECONCILE_PAGE_SIZE: "3",
+        RECONCILE_PAGE_SIZE: "2",
         RECONCILE_OVERLAP_SECONDS: "0",
         RECONCILE_WEBHOOK_LAG_SECONDS: String(LAG_MS / 1000),
         // The outcome reports would spend the router's own 500/min budget; its writes are made by the test instead.
@@ -120,6 +130,12 @@ async function runHistory(steps: Step[]): Promise<void> {
   const dsrs: number[] = [];
   const tasks: number[] = [];
   const inFlight: { run: Promise<unknown>; after: number }[] = [];
+  // The Dastra fault plan of this history, merged: a PUT replaces the whole plan.
+  let plan: Record<string, unknown> = {};
+  const setFaults = async (patch: Record<string, unknown>) => {
+    plan = { ...plan, ...patch };
+    await sandboxControl(stack, "/faults/dastra", "PUT", plan);
+  };
   let currentFate: Fate | undefined;
   const setFate = async (f: Fate) => {
     fateCounts.set(f, (fateCounts.get(f) ?? 0) + 1);
@@ -184,10 +200,48 @@ async function runHistory(steps: Step[]): Promise<void> {
         break;
       }
       case "reconcile":
-        inFlight.push({ run: reconcile(), after: s.whileNextSteps });
+        // A pass that runs while the next steps happen: every Dastra call takes a little longer, so the steps' writes
+        // land between its page reads (where a page-numbered read loses records).
+        if (s.whileNextSteps > 0) await setFaults({ latencyMs: 20 });
+        inFlight.push({
+          run: reconcile().then(async (r) => {
+            if (s.whileNextSteps > 0) await setFaults({ latencyMs: 0 });
+            return r;
+          }),
+          after: s.whileNextSteps,
+        });
         break;
+      case "editBetweenPages": {
+        // A pass whose page 2 is answered 429 (Retry-After 1 s); in that pause a record it has already read, or
+        // any other, is edited. (Nothing to do when the pass has no page 2.)
+        await setFaults({
+          retryAfterSeconds: 1,
+          throttleMatching: { method: "GET", path: `/v1/ws/1/${s.list}`, skip: 1, count: 1 },
+        });
+        let settled = false;
+        const run = reconcile().finally(() => {
+          settled = true;
+        });
+        for (;;) {
+          const { faults } = (await sandboxControl(stack, "/faults/dastra")) as {
+            faults: { throttleMatching?: { count: number } } | null;
+          };
+          if (faults?.throttleMatching?.count === 0 || settled) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const ids = s.list === "Tasks" ? tasks : dsrs;
+        const id = ids[s.pick % Math.max(ids.length, 1)];
+        if (!settled && id !== undefined) {
+          await setFate(s.fate);
+          if (s.list === "Tasks") await dastra.tasks.patch(id, [{ op: "replace", path: "/label", value: `T${n}` }]);
+          else await dastra.dataSubjectRequests.patch(id, [{ op: "replace", path: "/title", value: `P${n}` }]);
+        }
+        await run;
+        await setFaults({ throttleMatching: undefined });
+        break;
+      }
       case "throttlePage":
-        await sandboxControl(stack, "/faults/dastra", "PUT", {
+        await setFaults({
           retryAfterSeconds: 0,
           throttleMatching: { method: "GET", path: `/v1/ws/1/${s.list}`, skip: s.skip, count: 1 },
         });
