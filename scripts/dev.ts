@@ -29,6 +29,7 @@ const timer = available.includes("router")
 const stop = async () => {
   if (timer) clearInterval(timer);
   await stack.dispose();
+  console.log("\nlocal stack stopped.");
   process.exit(0);
 };
 process.on("SIGINT", stop);

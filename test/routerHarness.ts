@@ -39,11 +39,14 @@ export async function setConnector(
   stack: LocalStack,
   connector: ConnectorName,
   control: {
-    mode?: "ok" | "retry" | "fail";
+    mode?: "ok" | "retry" | "fail" | "accept";
     outageForMs?: number;
     outageUntil?: number;
-    retryAfterSeconds?: number;
+    retryAfterSeconds?: number | string;
     delayMs?: number;
+    /** `accept` mode: report `done` through the router's RouterCallbacks this long after accepting (null: never). */
+    completeAfterMs?: number | null;
+    describe?: { events?: string[]; label?: string };
   },
 ): Promise<void> {
   const res = await fetch(`${stack.url(connector)}/control`, { method: "PUT", body: JSON.stringify(control) });

@@ -52,7 +52,7 @@ async function createDsrs(count: number, label: string): Promise<number[]> {
   return ids;
 }
 
-/** Every DSR reached every connector exactly once and carries exactly one outcome message, also a moment later. */
+/** Every DSR reached every connector once (at-least-once delivery, deduplicated: no duplicate in this run) and carries exactly one outcome message, also a moment later. */
 async function expectExactlyOnce(dsrIds: number[]): Promise<void> {
   const settled = async () => {
     for (const connector of CONNECTORS) {

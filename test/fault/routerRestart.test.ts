@@ -1,6 +1,6 @@
 // A connector down and the router's whole runtime stopped mid-flight, then started again on the same
 // on-disk state: pending retries resume from the router's Durable Object (SQLite + alarm), the down
-// connector gets each event exactly once, the healthy ones get nothing twice, every DSR one outcome message.
+// connector gets each event (delivery is at-least-once; in this run nothing arrives twice), the healthy ones get nothing twice, every DSR one outcome message.
 //
 // The stack runs with on-disk persistence (`persistDir`), so stopping it is a real restart of workerd,
 // not a simulated one.
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("router restart with a connector down", () => {
-  it("resumes pending retries from durable state: exactly once per connector, one outcome message per DSR", async () => {
+  it("resumes pending retries from durable state: once per connector in this run (at-least-once + dedupe), one outcome message per DSR", async () => {
     stack = await startRouterStack({ persistDir });
     await setConnector(stack, "crm", { outageForMs: 120_000 });
     const dsrIds: number[] = [];

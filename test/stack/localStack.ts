@@ -255,6 +255,8 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
+    // The entry socket on port 0 is unused (each worker has its own direct socket): no "Ready on <random port>" line.
+    logRequests: false,
     log: new Log(options.verbose ? LogLevel.INFO : LogLevel.WARN),
     ...(options.persistDir
       ? {

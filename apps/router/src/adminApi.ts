@@ -6,7 +6,7 @@ import { type Env, eventLogStub } from "./env";
 import { DELIVERY_STATES } from "./eventLogSchema";
 import { jsonError } from "./jsonError";
 import { reconcileNow } from "./reconciliation";
-import { routesFrom } from "./routingTable";
+import { routesConfigError, routesFrom } from "./routingTable";
 
 const listQuery = z.object({
   state: z.optional(z.enum(DELIVERY_STATES)),
@@ -17,18 +17,40 @@ const listQuery = z.object({
 
 export const adminApi = new Hono<{ Bindings: Env }>()
   .use("*", requireAdminBearer)
+  // Everything below reads ROUTES except the config and quarantine views: a broken table is named, not a 500.
+  .use("*", async (c, next) => {
+    const path = new URL(c.req.url).pathname;
+    const error = routesConfigError(c.env);
+    if (error !== null && !/^\/admin\/(config|quarantine)/.test(path))
+      return jsonError(c, 503, "config_error", `${error}; webhooks wait in the inbox until ROUTES is fixed`);
+    await next();
+  })
+  .get("/config", async (c) => {
+    const status = await eventLogStub(c.env).configStatus();
+    return c.json({ ok: status.error === null, configError: status.error, inboxWaiting: status.inboxWaiting });
+  })
   .get("/connectors", async (c) => {
-    const counts = await eventLogStub(c.env).deliveryCounts();
+    const log = eventLogStub(c.env);
+    const [counts, checks] = await Promise.all([log.deliveryCounts(), log.checkConnectors()]);
     return c.json({
-      connectors: routesFrom(c.env).map((r) => ({
-        name: r.connector,
-        label: r.label,
-        binding: r.binding,
-        events: r.events,
-        deliveries: Object.fromEntries(
-          counts.filter((n) => n.connector === r.connector).map((n) => [n.state, n.count]),
-        ),
-      })),
+      connectors: routesFrom(c.env).map((r) => {
+        const check = checks.find((k) => k.connector === r.connector);
+        return {
+          name: r.connector,
+          label: r.label,
+          binding: r.binding,
+          events: r.events,
+          // What describe() declared (or why it could not be asked), where it disagrees with ROUTES, and what is
+          // therefore delivered (ROUTES ∩ describe(), or ROUTES alone when describe() is unreachable).
+          describe: check?.describe ?? null,
+          agrees: check ? check.describe.ok && check.disagreements.length === 0 : false,
+          disagreements: check?.disagreements ?? [],
+          deliveredEvents: check?.delivered ?? r.events,
+          deliveries: Object.fromEntries(
+            counts.filter((n) => n.connector === r.connector).map((n) => [n.state, n.count]),
+          ),
+        };
+      }),
     });
   })
   .get("/events", async (c) => {
@@ -61,5 +83,11 @@ export const adminApi = new Hono<{ Bindings: Env }>()
       return jsonError(c, 400, "invalid_query", "limit must be an integer from 1 to 500");
     }
     return c.json({ quarantine: await eventLogStub(c.env).listQuarantine(limit) });
+  })
+  .post("/quarantine/:id/reprocess", async (c) => {
+    const id = Number(c.req.param("id"));
+    if (!(Number.isInteger(id) && id >= 1)) return jsonError(c, 400, "invalid_id", "id must be a positive integer");
+    const result = await eventLogStub(c.env).reprocessQuarantined(id);
+    return result ? c.json(result, 202) : jsonError(c, 404, "not_found", "No quarantine entry with this id");
   })
   .post("/reconcile", async (c) => c.json(await reconcileNow(c.env)));

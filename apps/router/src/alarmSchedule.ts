@@ -19,20 +19,42 @@ export function oldestWaitingAt(sql: SqlStorage): number | null {
     .one().at;
 }
 
-/** The earliest time anything is due, leaving out busy lanes; null when nothing is. */
-export function nextDueAt(sql: SqlStorage, busyConnectors: readonly string[]): number | null {
+/**
+ * While any lane is running, the alarm fires at the latest this long from now (ms) even though its rows are left out:
+ * an eviction or deploy mid-lane loses the in-memory lane, and only an alarm brings its in-flight rows back.
+ */
+export function backstopMs(deliveryTimeoutMs: number): number {
+  return deliveryTimeoutMs + 1_000;
+}
+
+/** While ROUTES is invalid, how often the inbox is tried again (ms). */
+export const CONFIG_RETRY_MS = 30_000;
+
+/**
+ * The earliest time anything is due, leaving out busy lanes (their rows are covered by `backstopAt`); null when
+ * nothing is. `inboxBlockedUntil` replaces the inbox's due time while a configuration error holds it back.
+ */
+export function nextDueAt(
+  sql: SqlStorage,
+  busyConnectors: readonly string[],
+  backstopAt: number,
+  inboxBlockedUntil: number | null = null,
+): number | null {
   // A busy lane's rows are still due; counting them would fire the alarm in a loop until the lane ends. Likewise a
   // delivery held back behind an older version of its object: it becomes due when that one is final.
-  return sql
+  const at = sql
     .exec<{ at: number | null }>(
       `SELECT MIN(at) AS at FROM (
          SELECT MIN(d.next_at) AS at FROM deliveries d JOIN events e ON e.seq = d.event_seq
            WHERE d.next_at IS NOT NULL AND d.connector NOT IN (${busyConnectors.map(() => "?").join(",")})
            AND NOT ${WAITS_FOR_OLDER_VERSION}
-         UNION ALL SELECT received_at FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1)
+         UNION ALL SELECT MAX(received_at, ?) FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1)
          UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending'
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,
       ...busyConnectors,
+      inboxBlockedUntil ?? 0,
     )
     .one().at;
+  if (busyConnectors.length === 0) return at;
+  return at === null ? backstopAt : Math.min(at, backstopAt);
 }

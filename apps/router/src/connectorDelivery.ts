@@ -3,13 +3,14 @@ import type { ConnectorBinding } from "./env";
 
 /**
  * One RPC call to a connector. Never throws: a missing binding, a thrown error, a timeout or a malformed answer
- * all become `retry`, so a connector's outage is retried rather than lost.
+ * all become `retry`, so a connector's outage is retried rather than lost. `accepted` is passed on: the lane records
+ * the job and waits for `RouterCallbacks.complete`.
  */
 export async function deliverToConnector(
   binding: ConnectorBinding | undefined,
   event: ConnectorEvent,
   timeoutMs: number,
-): Promise<Exclude<ConnectorOutcome, { status: "accepted" }>> {
+): Promise<ConnectorOutcome> {
   if (!binding || typeof (binding as { handle?: unknown }).handle !== "function") {
     return { status: "retry", reason: "connector binding is not deployed" };
   }
@@ -19,9 +20,8 @@ export async function deliverToConnector(
       timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     });
     const answer: unknown = await Promise.race([binding.handle(event), timeout]);
-    // Contract v2's `accepted` needs the router's job tracking; until then it is retried like a busy connector.
-    if (isConnectorOutcome(answer))
-      return answer.status === "accepted" ? { status: "retry", reason: "accepted jobs are not tracked yet" } : answer;
+    if (isConnectorOutcome(answer)) return answer;
+    // Includes a `retryAfterSeconds` that is negative, NaN, Infinity or not a number: the router's schedule applies.
     return { status: "retry", reason: "connector answered something that is not a ConnectorOutcome" };
   } catch (error) {
     return {

@@ -1,4 +1,6 @@
-// Operator replays: deliveries queued again from scratch, attempts reset, marked as source 'replay'.
+// Operator replays: deliveries queued again from scratch, attempts reset, marked as source 'replay'. Each replay
+// starts a new generation, so a call in flight when it was asked for (any attempt, or an accepted job) cannot
+// overwrite it: one more call always follows.
 
 import type { Env } from "./env";
 import { routesFrom } from "./routingTable";
@@ -22,7 +24,7 @@ export function replayEvent(sql: SqlStorage, env: Env, id: string, now: number, 
     sql.exec(
       `INSERT INTO deliveries (event_seq, connector, state, attempts, next_at, source, updated_at) VALUES (?, ?, 'pending', 0, ?, 'replay', ?)
        ON CONFLICT (event_seq, connector) DO UPDATE SET state = 'pending', attempts = 0, next_at = excluded.next_at,
-         source = 'replay', last_error = NULL, updated_at = excluded.updated_at`,
+         source = 'replay', last_error = NULL, job_id = NULL, generation = generation + 1, updated_at = excluded.updated_at`,
       row.seq,
       name,
       now,
@@ -35,7 +37,8 @@ export function replayEvent(sql: SqlStorage, env: Env, id: string, now: number, 
 /** Queues again every dead letter (failed or exhausted) of one connector. Returns how many. */
 export function replayDeadLetters(sql: SqlStorage, connector: string, now: number): number {
   return sql.exec(
-    `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, source = 'replay', last_error = NULL, updated_at = ?
+    `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, source = 'replay', last_error = NULL, job_id = NULL,
+       generation = generation + 1, updated_at = ?
      WHERE connector = ? AND state IN ('failed', 'dead')`,
     now,
     now,

@@ -16,6 +16,8 @@ export interface Env {
   RECONCILE_WEBHOOK_LAG_SECONDS?: string;
   /** Items per reconciliation page request, at most Dastra's 500 (the default). */
   RECONCILE_PAGE_SIZE?: string;
+  /** How long a connector's accepted job may take before it becomes a replayable dead letter (seconds, default 86400). */
+  ACCEPTED_JOB_DEADLINE_SECONDS?: string;
   // secrets
   DASTRA_WEBHOOK_KEYS?: string;
   DASTRA_PUBLIC_KEY?: string;

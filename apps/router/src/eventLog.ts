@@ -4,10 +4,20 @@
 // or eviction anywhere between storing and delivering resumes on the next alarm.
 
 import { DurableObject } from "cloudflare:workers";
+import type { CallbackResult, FinalConnectorOutcome } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
-import { INTAKE_QUIET_MS, MAX_YIELD_MS, nextDueAt, oldestWaitingAt } from "./alarmSchedule";
+import { completeAcceptedJob, expireAcceptedJobs } from "./acceptedJobs";
+import {
+  backstopMs,
+  CONFIG_RETRY_MS,
+  INTAKE_QUIET_MS,
+  MAX_YIELD_MS,
+  nextDueAt,
+  oldestWaitingAt,
+} from "./alarmSchedule";
+import { type ConnectorCheck, checkConnectors, deliveredEvents } from "./connectorDescriptions";
 import type { DastraObjectRef } from "./dastraObjectRef";
-import { connectorsWithDueDeliveries, dueDeliveries, runLane } from "./deliveryLanes";
+import { connectorsWithDueDeliveries, deliveryTimeoutMs, dueDeliveries, runLane } from "./deliveryLanes";
 import { replayDeadLetters, replayEvent } from "./deliveryReplay";
 import type { Env } from "./env";
 import { createEventLogSchema, type DeliveryState } from "./eventLogSchema";
@@ -27,6 +37,7 @@ import { type ObjectSeen, objectSeen } from "./objectVersions";
 import { sendDueOutcomeReports } from "./outcomeReportQueue";
 import { fetchOwnUserId, OWN_USER_META, ownUserId } from "./ownDastraUser";
 import { dastraClientFor } from "./routerDastraClient";
+import { routesConfigError } from "./routingTable";
 
 // getEvent's answer, as callers of the Durable Object see it.
 export type { EventDetail };
@@ -73,9 +84,10 @@ export class EventLog extends DurableObject<Env> {
   /** Stores a synthetic event (reconciliation) once per dedupe key and queues one delivery per routed connector. */
   async ingest(input: IngestInput): Promise<{ id: string; duplicate: boolean }> {
     await this.inbox.process(); // a webhook still in the inbox came first
+    const delivered = deliveredEvents(await checkConnectors(this.env, this.log));
     const now = Date.now();
     const stored = this.ctx.storage.transactionSync(() =>
-      storeEvent(this.sql, this.env, `evt_${crypto.randomUUID()}`, now, input),
+      storeEvent(this.sql, this.env, `evt_${crypto.randomUUID()}`, now, input, delivered),
     );
     if (stored.routed) await this.wakeAt(now);
     return { id: stored.id, duplicate: stored.duplicate };
@@ -129,6 +141,64 @@ export class EventLog extends DurableObject<Env> {
     return count;
   }
 
+  /**
+   * `RouterCallbacks.complete`: the final outcome of an accepted job. Idempotent (a repeat, or a callback for a job
+   * replayed since, answers `not_accepted`); queues the event's outcome report when this was its last open delivery.
+   */
+  async completeJob(
+    eventId: string,
+    connector: string,
+    jobId: string,
+    outcome: FinalConnectorOutcome,
+  ): Promise<CallbackResult> {
+    await this.inbox.process();
+    const result = completeAcceptedJob(this.sql, this.log, eventId, connector, jobId, outcome, Date.now());
+    if (result.ok) await this.wakeAt(Date.now()); // the outcome report may be due now
+    return result;
+  }
+
+  /** Puts a quarantined body back through processing (e.g. after a fix). Null when no entry has this id. */
+  async reprocessQuarantined(id: number): Promise<{
+    receiptId: string;
+    result: "event" | "duplicate" | "quarantined" | "waiting";
+    eventId?: string;
+  } | null> {
+    const entry = this.sql
+      .exec<{ id: number; receipt_id: string | null; received_at: number; body: string | ArrayBuffer }>(
+        "SELECT id, receipt_id, received_at, body FROM quarantine WHERE id = ?",
+        id,
+      )
+      .toArray()[0];
+    if (!entry) return null;
+    const receiptId = entry.receipt_id ?? `evt_${crypto.randomUUID()}`;
+    const body = typeof entry.body === "string" ? new TextEncoder().encode(entry.body) : entry.body;
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM quarantine WHERE id = ?", id);
+      this.inbox.requeue(receiptId, entry.received_at, body);
+    });
+    await this.inbox.process();
+    if (this.inbox.configError !== null) {
+      await this.scheduleNextAlarm();
+      return { receiptId, result: "waiting" };
+    }
+    const event = getEvent(this.sql, receiptId);
+    if (event) return { receiptId, result: event.id === receiptId ? "event" : "duplicate", eventId: event.id };
+    return { receiptId, result: "quarantined" };
+  }
+
+  /** The configuration error holding the inbox back, and how many webhooks wait in it. */
+  async configStatus(): Promise<{ error: string | null; inboxWaiting: number }> {
+    await this.inbox.process();
+    const error = routesConfigError(this.env);
+    const inboxWaiting = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox").one().n;
+    return { error, inboxWaiting };
+  }
+
+  /** ROUTES against every connector's describe(), asked again now (the cache the event log routes by is refreshed). */
+  async checkConnectors(): Promise<ConnectorCheck[]> {
+    return checkConnectors(this.env, this.log, true);
+  }
+
   getMeta(key: string): string | null {
     return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
   }
@@ -158,6 +228,12 @@ export class EventLog extends DurableObject<Env> {
     } finally {
       this.inAlarm = false;
     }
+    if (routesConfigError(this.env) !== null) {
+      // Nothing is delivered by a table that cannot be read; everything waits and the operator sees why.
+      await this.scheduleNextAlarm();
+      return;
+    }
+    expireAcceptedJobs(this.sql, this.log, this.env, Date.now());
     const connectors = connectorsWithDueDeliveries(this.sql, now).filter((connector) => !this.busyLanes.has(connector));
     // Connectors run side by side, and the alarm does not wait for a slow one: its lane finishes on its own
     // and re-arms the alarm, so a hung connector never holds another connector's deliveries back.
@@ -201,8 +277,12 @@ export class EventLog extends DurableObject<Env> {
   }
 
   private async scheduleNextAlarm(): Promise<void> {
-    const next = nextDueAt(this.sql, [...this.busyLanes]);
-    this.alarmAt = next === null ? null : Math.max(next, Date.now());
+    const now = Date.now();
+    const configBlocked = routesConfigError(this.env) !== null;
+    const next = configBlocked
+      ? now + CONFIG_RETRY_MS
+      : nextDueAt(this.sql, [...this.busyLanes], now + backstopMs(deliveryTimeoutMs(this.env)));
+    this.alarmAt = next === null ? null : this.finiteAlarmTime(Math.max(next, now));
     if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(this.alarmAt);
   }
@@ -210,8 +290,16 @@ export class EventLog extends DurableObject<Env> {
   /** Brings the alarm forward to `at` unless one is already due sooner. */
   private async wakeAt(at: number): Promise<void> {
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+    const when = this.finiteAlarmTime(at);
+    if (this.alarmAt !== null && this.alarmAt <= when) return;
+    this.alarmAt = when;
+    await this.ctx.storage.setAlarm(when);
+  }
+
+  /** setAlarm never gets a non-finite time: a bad stored time becomes a run at the backstop, and is logged. */
+  private finiteAlarmTime(at: number): number {
+    if (Number.isFinite(at)) return at;
+    this.log.error("alarm time was not finite; using the backstop", { at: String(at) });
+    return Date.now() + backstopMs(deliveryTimeoutMs(this.env));
   }
 }

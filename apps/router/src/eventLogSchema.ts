@@ -1,6 +1,7 @@
 // The event log's SQLite tables, created (and migrated) when the Durable Object starts, and the rows they hold.
 
-export const DELIVERY_STATES = ["pending", "retrying", "done", "failed", "dead"] as const;
+/** `accepted`: the connector took the event as a job and reports its final outcome through `RouterCallbacks.complete`. */
+export const DELIVERY_STATES = ["pending", "retrying", "accepted", "done", "failed", "dead"] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 /** Final states: the connector is done with the event until an operator replays it. */
 export const FINAL_STATES: readonly DeliveryState[] = ["done", "failed", "dead"];
@@ -32,6 +33,10 @@ export type DeliveryRow = {
   last_error: string | null;
   summary: string | null;
   updated_at: number;
+  /** Bumped by every replay: an outcome recorded for an older generation is dropped (the replay's call follows). */
+  generation: number;
+  /** The connector's job id while `accepted`; `next_at` then holds the job's deadline. */
+  job_id: string | null;
 };
 
 export function createEventLogSchema(sql: SqlStorage): void {
@@ -94,4 +99,53 @@ export function createEventLogSchema(sql: SqlStorage): void {
   const eventColumns = sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray();
   if (!eventColumns.some((c) => c.name === "echo"))
     sql.exec("ALTER TABLE events ADD COLUMN echo INTEGER NOT NULL DEFAULT 0");
+  migrateDeliveryGenerations(sql);
+}
+
+/** Replay generations and accepted jobs (issue 7); indexes for the alarm's and the status page's queries. */
+function migrateDeliveryGenerations(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("PRAGMA table_info(deliveries)").toArray();
+  if (!columns.some((c) => c.name === "generation"))
+    sql.exec("ALTER TABLE deliveries ADD COLUMN generation INTEGER NOT NULL DEFAULT 0");
+  if (!columns.some((c) => c.name === "job_id")) sql.exec("ALTER TABLE deliveries ADD COLUMN job_id TEXT");
+  // Filtered lists walk these newest first; the (connector, state) index they replace is a prefix of one of them.
+  sql.exec(`
+    CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries(state, event_seq);
+    CREATE INDEX IF NOT EXISTS deliveries_by_connector_state ON deliveries(connector, state, event_seq);
+    CREATE INDEX IF NOT EXISTS deliveries_by_connector ON deliveries(connector, event_seq);
+    DROP INDEX IF EXISTS deliveries_state;
+    CREATE INDEX IF NOT EXISTS events_report_pending ON events(seq, report_next_at) WHERE report = 'pending';
+  `);
+  // Delivery counts per connector and state, kept by triggers: the status page reads a handful of rows, not every
+  // delivery ever made.
+  const hasCounts = sql
+    .exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'delivery_counts'")
+    .one().n;
+  if (hasCounts === 0) {
+    sql.exec(`
+      CREATE TABLE delivery_counts (connector TEXT NOT NULL, state TEXT NOT NULL, count INTEGER NOT NULL,
+        PRIMARY KEY (connector, state));
+      INSERT INTO delivery_counts (connector, state, count) SELECT connector, state, COUNT(*) FROM deliveries GROUP BY connector, state;
+    `);
+  }
+  // Re-created at every start, so a fix reaches existing logs. No INSERT OR IGNORE inside: an outer upsert's conflict
+  // handling overrides a trigger's (SQLite applies the outer statement's conflict algorithm to trigger statements).
+  const addOne = `
+      INSERT INTO delivery_counts (connector, state, count) SELECT NEW.connector, NEW.state, 0
+        WHERE NOT EXISTS (SELECT 1 FROM delivery_counts WHERE connector = NEW.connector AND state = NEW.state);
+      UPDATE delivery_counts SET count = count + 1 WHERE connector = NEW.connector AND state = NEW.state;`;
+  sql.exec(`
+    DROP TRIGGER IF EXISTS delivery_counts_insert;
+    DROP TRIGGER IF EXISTS delivery_counts_update;
+    DROP TRIGGER IF EXISTS delivery_counts_delete;
+    CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries BEGIN ${addOne}
+    END;
+    CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connector ON deliveries
+      WHEN OLD.state IS NOT NEW.state OR OLD.connector IS NOT NEW.connector BEGIN
+      UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state; ${addOne}
+    END;
+    CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
+      UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
+    END;
+  `);
 }

@@ -56,22 +56,38 @@ export interface ListFilter {
 export const iso = (ms: number) => new Date(ms).toISOString();
 const DUPLICATE_COUNT = "(SELECT COUNT(*) FROM duplicates d WHERE d.event_seq = e.seq) AS duplicates";
 
+const deliveryView = (d: DeliveryRow): DeliveryView => ({
+  connector: d.connector,
+  state: d.state as DeliveryState,
+  attempts: d.attempts,
+  nextAttemptAt: d.next_at === null ? null : iso(d.next_at),
+  lastError: d.last_error,
+  summary: d.summary,
+  updatedAt: iso(d.updated_at),
+});
+
 export function deliveriesOf(sql: SqlStorage, seq: number): DeliveryView[] {
   return sql
     .exec<DeliveryRow>("SELECT * FROM deliveries WHERE event_seq = ? ORDER BY connector", seq)
     .toArray()
-    .map((d) => ({
-      connector: d.connector,
-      state: d.state as DeliveryState,
-      attempts: d.attempts,
-      nextAttemptAt: d.next_at === null ? null : iso(d.next_at),
-      lastError: d.last_error,
-      summary: d.summary,
-      updatedAt: iso(d.updated_at),
-    }));
+    .map(deliveryView);
 }
 
-function eventView(sql: SqlStorage, row: EventRow): EventView {
+/** The deliveries of many events in one query (a list page would otherwise ask once per event). */
+function deliveriesOfMany(sql: SqlStorage, seqs: readonly number[]): Map<number, DeliveryView[]> {
+  const bySeq = new Map<number, DeliveryView[]>(seqs.map((seq) => [seq, []]));
+  if (seqs.length === 0) return bySeq;
+  const rows = sql
+    .exec<DeliveryRow>(
+      "SELECT * FROM deliveries WHERE event_seq IN (SELECT value FROM json_each(?)) ORDER BY event_seq, connector",
+      JSON.stringify(seqs),
+    )
+    .toArray();
+  for (const d of rows) bySeq.get(d.event_seq)?.push(deliveryView(d));
+  return bySeq;
+}
+
+function eventView(sql: SqlStorage, row: EventRow, deliveries?: DeliveryView[]): EventView {
   return {
     id: row.id,
     source: row.source as EventSource,
@@ -82,7 +98,7 @@ function eventView(sql: SqlStorage, row: EventRow): EventView {
     duplicates: row.duplicates,
     version: row.object_version,
     echo: row.echo === 1,
-    deliveries: deliveriesOf(sql, row.seq),
+    deliveries: deliveries ?? deliveriesOf(sql, row.seq),
   };
 }
 
@@ -91,28 +107,43 @@ export function listEvents(sql: SqlStorage, filter: ListFilter): EventView[] {
   const before = filter.before
     ? (sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", filter.before).toArray()[0]?.seq ?? 0)
     : Number.MAX_SAFE_INTEGER;
-  const where: string[] = ["e.seq < ?"];
-  const params: (string | number)[] = [before];
+  let rows: EventRow[];
   if (filter.state || filter.connector) {
-    const conditions = ["d.event_seq = e.seq"];
-    if (filter.state) {
-      conditions.push("d.state = ?");
-      params.push(filter.state);
-    }
+    // Driven by a deliveries index newest first (connector/state, event_seq), so a rare state among many events
+    // reads only its own rows.
+    const conditions: string[] = ["event_seq < ?"];
+    const params: (string | number)[] = [before];
     if (filter.connector) {
-      conditions.push("d.connector = ?");
+      conditions.push("connector = ?");
       params.push(filter.connector);
     }
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE ${conditions.join(" AND ")})`);
+    if (filter.state) {
+      conditions.push("state = ?");
+      params.push(filter.state);
+    }
+    rows = sql
+      .exec<EventRow>(
+        `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE e.seq IN (
+           SELECT DISTINCT event_seq FROM deliveries WHERE ${conditions.join(" AND ")} ORDER BY event_seq DESC LIMIT ?)
+         ORDER BY e.seq DESC`,
+        ...params,
+        limit,
+      )
+      .toArray();
+  } else {
+    rows = sql
+      .exec<EventRow>(
+        `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
+        before,
+        limit,
+      )
+      .toArray();
   }
-  params.push(limit);
-  const rows = sql
-    .exec<EventRow>(
-      `SELECT e.*, ${DUPLICATE_COUNT} FROM events e WHERE ${where.join(" AND ")} ORDER BY e.seq DESC LIMIT ?`,
-      ...params,
-    )
-    .toArray();
-  return rows.map((row) => eventView(sql, row));
+  const deliveries = deliveriesOfMany(
+    sql,
+    rows.map((r) => r.seq),
+  );
+  return rows.map((row) => eventView(sql, row, deliveries.get(row.seq)));
 }
 
 /** By the event's id or by the receipt id a duplicate webhook was answered with. */
@@ -133,7 +164,7 @@ export function getEvent(sql: SqlStorage, id: string): EventDetail | null {
 export function deliveryCounts(sql: SqlStorage): { connector: string; state: DeliveryState; count: number }[] {
   return sql
     .exec<{ connector: string; state: DeliveryState; count: number }>(
-      "SELECT connector, state, COUNT(*) AS count FROM deliveries GROUP BY connector, state ORDER BY connector, state",
+      "SELECT connector, state, count FROM delivery_counts WHERE count > 0 ORDER BY connector, state",
     )
     .toArray();
 }

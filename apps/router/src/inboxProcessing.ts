@@ -3,6 +3,7 @@
 
 import type { DastraWebhookEvent, EventSource } from "@dastra/core";
 import type { Logger } from "@dastra/core/logger";
+import { checkConnectors, type DeliveredEvents, deliveredEvents, isDelivered } from "./connectorDescriptions";
 import { dastraObjectRef } from "./dastraObjectRef";
 import type { Env } from "./env";
 import type { InboxRow } from "./eventLogSchema";
@@ -10,7 +11,7 @@ import { planVersionDeliveries } from "./objectVersions";
 import { shouldReportOutcome } from "./outcomeReport";
 import { ownUserId } from "./ownDastraUser";
 import { parseStoredWebhook, type StoredWebhook } from "./parseStoredWebhook";
-import { routesFor, routesFrom } from "./routingTable";
+import { routesConfigError, routesFor, routesFrom } from "./routingTable";
 
 /** Inbox rows turned into events per query (each row in its own transaction). */
 const INBOX_BATCH = 100;
@@ -28,6 +29,7 @@ export interface IngestInput {
  * For an event about a DSR or Task, each routed connector gets the version once (whatever the event type) and never a
  * version older than one it has (objectVersions.ts); an event that gives no connector anything new about a version
  * already stored is a duplicate of that version's first event (listed with it in the admin API).
+ * `delivered` (from the connectors' describe()) narrows ROUTES to what each connector declares.
  */
 export function storeEvent(
   sql: SqlStorage,
@@ -35,13 +37,16 @@ export function storeEvent(
   id: string,
   receivedAt: number,
   input: IngestInput,
+  delivered?: DeliveredEvents,
 ): { id: string; duplicate: boolean; routed: boolean } {
   const existing = sql
     .exec<{ seq: number; id: string }>("SELECT seq, id FROM events WHERE dedupe_key = ?", input.dedupeKey)
     .toArray()[0];
   if (existing) return { id: existing.id, duplicate: true, routed: false };
   const ref = dastraObjectRef(input.webhook);
-  let routed = routesFor(routesFrom(env), input.webhook.eventType).filter((r) => !input.echo || r.echoes === true);
+  let routed = routesFor(routesFrom(env), input.webhook.eventType).filter(
+    (r) => isDelivered(delivered, r.connector, input.webhook.eventType) && (!input.echo || r.echoes === true),
+  );
   if (ref) {
     const plan = planVersionDeliveries(
       sql,
@@ -88,6 +93,8 @@ export class Inbox {
   private run: Promise<void> | undefined;
   /** False once this instance has appended and not yet emptied the inbox; undefined until known. */
   private empty: boolean | undefined;
+  /** Why the last run left the inbox untouched (ROUTES invalid), or null: rows wait, they are not quarantined. */
+  configError: string | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -105,6 +112,12 @@ export class Inbox {
     return id;
   }
 
+  /** Puts a verified body back into the inbox under its receipt id (quarantine reprocessing). */
+  requeue(id: string, receivedAt: number, body: ArrayBuffer | Uint8Array): void {
+    this.storage.sql.exec("INSERT INTO inbox (id, received_at, body) VALUES (?, ?, ?)", id, receivedAt, body);
+    this.empty = false;
+  }
+
   /** Processes every inbox row; reads call it first, so what was answered 200 is visible to the operator at once. */
   process(): Promise<void> {
     if (this.empty === true) return Promise.resolve();
@@ -116,6 +129,13 @@ export class Inbox {
 
   private async drain(): Promise<void> {
     let routed = false;
+    // A broken configuration is not the events' fault: they stay in the inbox until it is fixed.
+    this.configError = routesConfigError(this.env);
+    if (this.configError !== null) {
+      this.log.error("inbox waits: configuration error", { error: this.configError });
+      return;
+    }
+    const delivered = deliveredEvents(await checkConnectors(this.env, this.log));
     for (;;) {
       const rows = this.storage.sql.exec<InboxRow>("SELECT * FROM inbox ORDER BY seq LIMIT ?", INBOX_BATCH).toArray();
       if (rows.length === 0) break;
@@ -123,7 +143,7 @@ export class Inbox {
         let parsed: StoredWebhook;
         try {
           parsed = await parseStoredWebhook(row.body);
-          routed = this.storage.transactionSync(() => this.processRow(row, parsed)) || routed;
+          routed = this.storage.transactionSync(() => this.processRow(row, parsed, delivered)) || routed;
         } catch (error) {
           // Never leave a row that cannot be stored to block the inbox: keep it for the operator instead.
           const message = `not processed: ${error instanceof Error ? error.message : String(error)}`;
@@ -142,7 +162,7 @@ export class Inbox {
   }
 
   /** Exactly once per row: the row is deleted in the same transaction that stores what it became. Returns whether deliveries were queued. */
-  private processRow(row: InboxRow, parsed: StoredWebhook): boolean {
+  private processRow(row: InboxRow, parsed: StoredWebhook, delivered?: DeliveredEvents): boolean {
     const sql = this.storage.sql;
     if (sql.exec("DELETE FROM inbox WHERE seq = ?", row.seq).rowsWritten === 0) return false; // already processed
     if (!parsed.ok) {
@@ -159,12 +179,19 @@ export class Inbox {
       return false;
     }
     const own = ownUserId(sql);
-    const stored = storeEvent(sql, this.env, row.id, row.received_at, {
-      dedupeKey: parsed.dedupeKey,
-      source: "webhook",
-      webhook: parsed.webhook,
-      echo: own !== null && parsed.webhook.userId === own,
-    });
+    const stored = storeEvent(
+      sql,
+      this.env,
+      row.id,
+      row.received_at,
+      {
+        dedupeKey: parsed.dedupeKey,
+        source: "webhook",
+        webhook: parsed.webhook,
+        echo: own !== null && parsed.webhook.userId === own,
+      },
+      delivered,
+    );
     if (stored.duplicate) {
       sql.exec(
         "INSERT INTO duplicates (id, event_seq, received_at) SELECT ?, seq, ? FROM events WHERE id = ?",

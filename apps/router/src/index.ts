@@ -4,6 +4,7 @@ import { routerApp } from "./router.app";
 
 export { DastraRateLimiter } from "./dastraRateLimiter";
 export { EventLog } from "./eventLog";
+export { RouterCallbacks } from "./routerCallbacks";
 
 export default {
   fetch: routerApp.fetch,

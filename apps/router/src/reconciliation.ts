@@ -111,7 +111,10 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
   const horizon = new Date(
     startedAt - (Number.isFinite(lagSeconds) && lagSeconds >= 0 ? lagSeconds : 180) * 1000,
   ).toISOString();
-  const pageSize = Math.min(Math.max(Number(env.RECONCILE_PAGE_SIZE ?? MAX_PAGE_SIZE) || MAX_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+  const pageSize = Math.min(
+    Math.max(Number(env.RECONCILE_PAGE_SIZE ?? MAX_PAGE_SIZE) || MAX_PAGE_SIZE, 1),
+    MAX_PAGE_SIZE,
+  );
   const legacy = await eventLog.getMeta(LEGACY_CURSOR_KEY);
   const result: ReconcileResult = { ok: true, horizon, scanned: 0, ingested: 0, unchanged: 0 };
 

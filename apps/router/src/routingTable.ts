@@ -26,11 +26,30 @@ const cache = new Map<unknown, Route[]>();
 export function routesFrom(env: { ROUTES: JsonVar }): Route[] {
   const cached = cache.get(env.ROUTES);
   if (cached) return cached;
-  const parsed = routesSchema.safeParse(readJsonVar(env.ROUTES));
+  let json: unknown;
+  try {
+    json = readJsonVar(env.ROUTES);
+  } catch {
+    throw new Error("ROUTES is invalid: not JSON");
+  }
+  const parsed = routesSchema.safeParse(json);
   if (!parsed.success) throw new Error(`ROUTES is invalid: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   const routes = Object.entries(parsed.data).map(([connector, r]) => ({ connector, ...r }));
   cache.set(env.ROUTES, routes);
   return routes;
+}
+
+/**
+ * Why ROUTES cannot be used, or null when it can. A configuration error is not an event's fault: callers keep events
+ * waiting (inbox rows, due deliveries) and show this text to operators instead of quarantining anything.
+ */
+export function routesConfigError(env: { ROUTES: JsonVar }): string | null {
+  try {
+    routesFrom(env);
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 export function routesFor(routes: readonly Route[], eventType: NotificationChannel | "unknown"): Route[] {

@@ -8,7 +8,7 @@ import { ADMIN_COOKIE, hasStatusSession, isAdminToken } from "./adminAuth";
 import { type Env, eventLogStub } from "./env";
 import { DELIVERY_STATES, type DeliveryState } from "./eventLogSchema";
 import type { EventView } from "./eventLogViews";
-import { routesFrom } from "./routingTable";
+import { routesConfigError, routesFrom } from "./routingTable";
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
 
@@ -17,7 +17,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5rem;color:#1d2433}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #dde;padding:.3rem .5rem;text-align:left;vertical-align:top}
 .s{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:12px;margin-right:.2rem}
-.done{background:#d7f5dd}.pending,.retrying{background:#fff1c2}.failed,.dead{background:#ffd6d6}
+.done{background:#d7f5dd}.pending,.retrying{background:#fff1c2}.accepted{background:#dbe8ff}.failed,.dead{background:#ffd6d6}
 code{font-size:12px}form{display:inline}button{cursor:pointer}.muted{color:#667}`;
 
 const Layout: FC = ({ children }) => (
@@ -65,9 +65,11 @@ const Dashboard: FC<{
   recent: EventView[];
   retrying: EventView[];
   dead: EventView[];
+  accepted: EventView[];
   quarantined: number;
+  configError: string | null;
   notice?: string | undefined;
-}> = ({ labels, counts, recent, retrying, dead, quarantined, notice }) => (
+}> = ({ labels, counts, recent, retrying, accepted, dead, quarantined, configError, notice }) => (
   <Layout>
     <h1>Dastra router status</h1>
     <p class="muted">
@@ -77,6 +79,11 @@ const Dashboard: FC<{
       </form>
     </p>
     {notice ? <p role="status">{notice}</p> : null}
+    {configError ? (
+      <p role="alert" id="config-error" class="s failed">
+        Configuration error: {configError}. Webhooks are kept in the inbox and processed once it is fixed.
+      </p>
+    ) : null}
 
     <h2>Deliveries per connector</h2>
     <table id="connectors">
@@ -129,6 +136,34 @@ const Dashboard: FC<{
             <td>{delivery.attempts}</td>
             <td>{delivery.nextAttemptAt}</td>
             <td>{delivery.lastError}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+
+    <h2>Accepted jobs</h2>
+    <table id="accepted-jobs">
+      <thead>
+        <tr>
+          <th>Event</th>
+          <th>Connector</th>
+          <th>Deadline</th>
+          <th>Summary</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {deliveryRows(accepted, ["accepted"]).map(({ event, delivery }) => (
+          <tr data-event={event.id} data-connector={delivery.connector}>
+            <td>
+              <code>{event.id}</code> {event.eventType}
+            </td>
+            <td>{delivery.connector}</td>
+            <td>{delivery.nextAttemptAt}</td>
+            <td>{delivery.summary}</td>
+            <td>
+              <ReplayButton eventId={event.id} connector={delivery.connector} />
+            </td>
           </tr>
         ))}
       </tbody>
@@ -205,15 +240,18 @@ export const statusPage = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
     const log = eventLogStub(c.env);
-    const [counts, recent, retrying, failed, dead, quarantine] = await Promise.all([
+    const [counts, recent, retrying, accepted, failed, dead, quarantine] = await Promise.all([
       log.deliveryCounts(),
       log.listEvents({ limit: 25 }),
       log.listEvents({ state: "retrying", limit: 50 }),
+      log.listEvents({ state: "accepted", limit: 50 }),
       log.listEvents({ state: "failed", limit: 50 }),
       log.listEvents({ state: "dead", limit: 50 }),
       log.quarantineCount(),
     ]);
-    const labels = new Map(routesFrom(c.env).map((r) => [r.connector, r.label]));
+    const configError = routesConfigError(c.env);
+    const routes = configError === null ? routesFrom(c.env) : [];
+    const labels = new Map(routes.map((r) => [r.connector, r.label]));
     const byId = new Map([...failed, ...dead].map((e) => [e.id, e]));
     return c.html(
       <Dashboard
@@ -221,8 +259,10 @@ export const statusPage = new Hono<{ Bindings: Env }>()
         counts={counts}
         recent={recent}
         retrying={retrying}
+        accepted={accepted}
         dead={[...byId.values()]}
         quarantined={quarantine}
+        configError={configError}
         notice={c.req.query("notice")}
       />,
     );

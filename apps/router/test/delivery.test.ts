@@ -54,7 +54,7 @@ describe("delivery", () => {
     expect(event.deliveries.map((d) => d.state)).toEqual(["done", "done", "done"]);
   });
 
-  it("keeps delivering to healthy connectors while one is down, then catches the other up exactly once", async () => {
+  it("keeps delivering to healthy connectors while one is down, then catches the other up (once here; delivery is at-least-once)", async () => {
     await connectors.crm.control({ outageForMs: 500 });
     const id = await send();
     await vi.waitFor(async () => {

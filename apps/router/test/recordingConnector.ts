@@ -7,12 +7,16 @@ export interface RecordingConnector {
     calls: number;
   }>;
   control(c: {
-    mode?: "ok" | "retry" | "fail";
+    mode?: "ok" | "retry" | "fail" | "accept";
     outageForMs?: number;
     outageUntil?: number;
-    retryAfterSeconds?: number;
+    /** A number, or "NaN" / "Infinity" / any text (the fixture sends it as is: a malformed answer). */
+    retryAfterSeconds?: number | string;
     delayMs?: number;
+    completeAfterMs?: number | null;
+    describe?: { events?: string[]; label?: string };
   }): Promise<unknown>;
+  jobs(): Promise<{ jobId: string; eventId: string; completeAt: number | null; answer: unknown }[]>;
 }
 
 export const connectors = {
@@ -26,5 +30,6 @@ export async function deliveriesOf(connector: RecordingConnector, eventId: strin
 }
 
 export async function healAll(): Promise<void> {
-  for (const c of Object.values(connectors)) await c.control({ mode: "ok", outageUntil: 0, delayMs: 0 });
+  for (const c of Object.values(connectors))
+    await c.control({ mode: "ok", outageUntil: 0, delayMs: 0, completeAfterMs: null, describe: {} });
 }

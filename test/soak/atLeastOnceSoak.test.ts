@@ -1,6 +1,6 @@
 // Bounded soak: 1,000 changes (700 DSRs, 300 tasks) made through the sandbox's Dastra API while Dastra drops
 // 20 % of its webhooks and each connector is down 10 % of the time, then reconciliation.
-// Exactly once per connector, counted on the receiving side: every DSR reaches crm, cms and tasks once,
+// At-least-once delivery with dedupe, counted on the receiving side (no duplicate expected in this run): every DSR reaches crm, cms and tasks once,
 // every task reaches tasks once, and no event id is delivered twice. Figures go to the console and to
 // test/artifacts/soak.json (throughput, latency, failure share actually achieved).
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -85,11 +85,11 @@ function flakyConnectors(): () => Promise<void> {
 async function expectExactlyOnce(connector: ConnectorName, eventType: string, ids: number[]): Promise<void> {
   const counts = await deliveryCounts(stack, connector, eventType);
   const wrong = ids.filter((id) => counts.get(String(id)) !== 1).map((id) => `${id}:${counts.get(String(id)) ?? 0}`);
-  expect(wrong, `${connector} ${eventType} not exactly once (id:count)`).toEqual([]);
+  expect(wrong, `${connector} ${eventType} not once (id:count)`).toEqual([]);
 }
 
 describe("soak: 1,000 changes, 20 % webhooks dropped, connectors down 10 % of the time", () => {
-  it("every change reaches every routed connector exactly once", { timeout: 180_000 }, async () => {
+  it("every change reaches every routed connector, once (at-least-once + dedupe)", { timeout: 180_000 }, async () => {
     const client = sandboxDastra(stack);
     await setWebhookDropRate(stack, DROP_RATE);
     const stopFlaking = flakyConnectors();

@@ -1,0 +1,7 @@
+import type { KitTestEnv } from "./kitTestWorker";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends KitTestEnv {}
+  }
+}
