@@ -71,7 +71,7 @@ async function main() {
     const rows = passes
       .map(
         (p) =>
-          `| ${p.kind} | ${p.scanned} | ${p.ingested} | ${p.unchanged} | ${p.requests} | ${p.scanned ? (p.requests / p.scanned).toFixed(4) : "-"} | ${(p.ms / 1000).toFixed(1)} |`,
+          `| ${p.kind} | ${p.scanned} | ${p.ingested} | ${p.unchanged} | ${p.requests} | ${p.objects ? (p.requests / p.objects).toFixed(4) : "-"} | ${(p.ms / 1000).toFixed(1)} |`,
       )
       .join("\n");
     const section = `${START}
@@ -83,9 +83,11 @@ Each pass reads DSRs, then tasks, changed since its cursor (webhooks dropped, so
 by key in pages of 500 (\`RECONCILE_PAGE_SIZE\`, Dastra's maximum); requests are counted by the router's own rate
 limiter (every HTTP attempt). A pass costs one request per kind plus one per 500 changed objects of that kind:
 at most about 0.002 requests per object at volume, i.e. a pass over 10,000 changed objects spends about 22 of the key's
-500 requests per minute. Echoes of the router's own writes are read (scanned) but fed back to no connector.
+500 requests per minute. "scanned" includes the re-read of everything changed within \`RECONCILE_OVERLAP_SECONDS\`
+(600 s) before the cursor, which costs pages too (the last row). Echoes of the router's own writes are read but fed
+back to no connector.
 
-| pass | scanned | ingested | only the stamp moved | requests | requests per object | seconds |
+| pass | scanned | ingested | only the stamp moved | requests | requests per changed object | seconds |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows}
 ${END}`;
