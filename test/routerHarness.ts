@@ -44,6 +44,7 @@ export async function setConnector(
     outageUntil?: number;
     retryAfterSeconds?: number | string;
     delayMs?: number;
+    needsReview?: boolean;
     /** `accept` mode: report `done` through the router's RouterCallbacks this long after accepting (null: never). */
     completeAfterMs?: number | null;
     describe?: { events?: string[]; label?: string };

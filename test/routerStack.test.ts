@@ -1,6 +1,7 @@
 // The router across real workers: sandbox Dastra emits signed webhooks over real HTTP, the router fans out
 // over service bindings to the recording connector fixture (deployed as the three connectors).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportTasksByDsr, sandboxToken } from "./fault/stackProbes";
 import {
   CONNECTORS,
   createDsr,
@@ -48,14 +49,10 @@ describe("router in the local stack", () => {
     expect(deliveries.deliveries.every((d) => d.status === 200)).toBe(true);
   });
 
-  it("posts one outcome message on the DSR once every connector is done", async () => {
-    const client = sandboxDastra(stack);
-    const messages = await waitFor("outcome message", async () => {
-      const res = await fetch(`${stack.url("sandbox")}/v1/ws/1/DataSubjectMessages?dataSubjectRequestId=${firstDsr}`, {
-        headers: { authorization: `Bearer ${await tokenOf(client)}` },
-      });
-      const page = (await res.json()) as { items: { message: string }[] };
-      return page.items.length > 0 && page.items;
+  it("reports to one internal Dastra Task linked to the DSR once every connector is done, never a DSR message", async () => {
+    const task = await waitFor("outcome report task", async () => {
+      const tasks = (await reportTasksByDsr(stack)).get(firstDsr);
+      return tasks?.length === 1 && tasks[0]?.state === "Closed" && tasks[0];
     });
     const { events } = await routerAdmin<{ events: { id: string; eventType: string; object: string }[] }>(
       stack,
@@ -65,15 +62,18 @@ describe("router in the local stack", () => {
       (e) => e.eventType === "DataSubjectCreation" && e.object === `DataSubjectRequest:${firstDsr}`,
     );
     expect(creation).toBeDefined();
-    expect(messages.map((m) => m.message)).toEqual([
-      `Connectors: CRM (HubSpot): recorded DataSubjectCreation; Documents: recorded DataSubjectCreation; Tasks: recorded DataSubjectCreation (router event ${creation?.id})`,
-    ]);
-    // Still one a moment later (the alarm ran again after the post).
+    expect(task).toMatchObject({ objectType: "DataSubject", objectId: String(firstDsr), state: "Closed" });
+    expect(task.descriptionHtml).toContain(
+      "CRM (HubSpot): recorded DataSubjectCreation; Documents: recorded DataSubjectCreation; Tasks: recorded DataSubjectCreation",
+    );
+    expect(task.descriptionHtml).toContain(creation?.id);
+    // Still one task a moment later (the alarm ran again after the create), and no message on the requester's thread.
     await new Promise((r) => setTimeout(r, 500));
+    expect((await reportTasksByDsr(stack)).get(firstDsr)).toHaveLength(1);
     const res = await fetch(`${stack.url("sandbox")}/v1/ws/1/DataSubjectMessages?dataSubjectRequestId=${firstDsr}`, {
-      headers: { authorization: `Bearer ${await tokenOf(client)}` },
+      headers: { authorization: `Bearer ${await sandboxToken(stack)}` },
     });
-    expect(((await res.json()) as { items: unknown[] }).items).toHaveLength(1);
+    expect(((await res.json()) as { items: unknown[] }).items).toEqual([]);
   });
 
   it("catches a connector up after an outage: none lost, none doubled, the others unaffected", async () => {
@@ -164,15 +164,3 @@ describe("router in the local stack", () => {
     }
   });
 });
-
-async function tokenOf(_client: unknown): Promise<string> {
-  const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
-    method: "POST",
-    headers: {
-      authorization: `Basic ${btoa("sandbox-public:sandbox-private")}`,
-      "content-type": "application/x-www-form-urlencoded",
-    },
-    body: "grant_type=client_credentials&scope=api1",
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}

@@ -1,5 +1,6 @@
 // pnpm bench (in test/): intake latency of the router against a bare hono worker in the same Miniflare,
-// and fan-out throughput to three connectors counted on the receiving side. Writes BENCHMARKS.md.
+// and fan-out throughput to three connectors counted on the receiving side. Prints its figures; writes them to
+// BENCHMARKS.md only when asked (`pnpm bench --write`, i.e. BENCH_WRITE=1, or `--write` here).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +12,8 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const WARMUP = 200;
+/** Record the figures in BENCHMARKS.md (otherwise only printed). */
+const WRITE = process.env.BENCH_WRITE === "1" || process.argv.includes("--write");
 const SIGNATURE_KEY = "d457a000-5a4d-4b0c-8e75-000000000001";
 
 interface Signed {
@@ -217,8 +220,9 @@ ${totals.map((c) => `| ${c.connector} | ${c.delivered} | ${c.distinct} | ${expec
 
 Over ${expected} events × ${CONNECTORS.length} connectors: lost ${lost}, doubled ${doubled}.
 `;
-    writeBenchmarks(report);
+    if (WRITE) writeBenchmarks(report);
     console.log(report);
+    if (!WRITE) console.log("(BENCHMARKS.md left as it is: run `pnpm bench --write` to record these figures)");
     if (lost > 0 || doubled > 0 || errors > 0) process.exitCode = 1;
   } finally {
     await stack.dispose();

@@ -1,5 +1,5 @@
 // Dastra's API misbehaving (a 5xx share, a 429 storm, an outage) while the router reconciles and posts its
-// outcome messages: nothing lost, nothing doubled, failed calls retried later, and the router's calls stay
+// outcome report tasks: nothing lost, nothing doubled, failed calls retried later, and the router's calls stay
 // inside Dastra's 500/min budget as its shared limiter counts them.
 
 import { signDastraPayload } from "@dastra/core";
@@ -16,10 +16,11 @@ import {
 import type { LocalStack } from "../stack/localStack";
 import {
   deliveryCounts,
-  outcomeMessagesByDsr,
   ROUTER_DASTRA_KEY,
+  reportTasksByDsr,
   routerDastraUsage,
   routerLimiter,
+  sandboxState,
   sandboxToken,
   setDastraFaults,
   setWebhookDropRate,
@@ -52,15 +53,15 @@ async function createDsrs(count: number, label: string): Promise<number[]> {
   return ids;
 }
 
-/** Every DSR reached every connector once (at-least-once delivery, deduplicated: no duplicate in this run) and carries exactly one outcome message, also a moment later. */
+/** Every DSR reached every connector once (at-least-once delivery, deduplicated: no duplicate in this run) and carries exactly one outcome report task (and no message), also a moment later. */
 async function expectExactlyOnce(dsrIds: number[]): Promise<void> {
   const settled = async () => {
     for (const connector of CONNECTORS) {
       const counts = await deliveryCounts(stack, connector, "DataSubjectCreation");
       if (dsrIds.some((id) => counts.get(String(id)) !== 1)) return false;
     }
-    const messages = await outcomeMessagesByDsr(stack);
-    return dsrIds.every((id) => messages.get(id)?.length === 1);
+    const reports = await reportTasksByDsr(stack);
+    return dsrIds.every((id) => reports.get(id)?.length === 1);
   };
   await waitFor("every DSR delivered and reported once", settled, 30_000);
   await sleep(700);
@@ -68,12 +69,15 @@ async function expectExactlyOnce(dsrIds: number[]): Promise<void> {
     const counts = await deliveryCounts(stack, connector, "DataSubjectCreation");
     expect(dsrIds.map((id) => counts.get(String(id)) ?? 0)).toEqual(dsrIds.map(() => 1));
   }
-  const messages = await outcomeMessagesByDsr(stack);
-  expect(dsrIds.map((id) => messages.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
+  const reports = await reportTasksByDsr(stack);
+  expect(dsrIds.map((id) => reports.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
+  // Internal by default: nothing on the requester's message thread.
+  const messages = (await sandboxState(stack)).messages.filter((m) => dsrIds.includes(m.userRequestId));
+  expect(messages).toEqual([]);
 }
 
 describe("Dastra API faults while the router reconciles and reports", () => {
-  it("a 50 % 5xx share: reconciliation and outcome messages get through by retrying, none lost or doubled", async () => {
+  it("a 50 % 5xx share: reconciliation and outcome report tasks get through by retrying, none lost or doubled", async () => {
     await setWebhookDropRate(stack, 1); // the router can only learn of these through reconciliation
     const dsrIds = await createDsrs(8, "5xx share");
     await setDastraFaults(stack, { errorRate: 0.5 });
@@ -85,15 +89,15 @@ describe("Dastra API faults while the router reconciles and reports", () => {
     await setDastraFaults(stack, null);
   });
 
-  it("lost answers (posted, then 504): every outcome message is found by lookup, never posted twice", async () => {
+  it("lost answers (posted, then 504): every report task is found by lookup, never created twice", async () => {
     const dsrIds = await createDsrs(6, "lost answers");
     // Webhooks still flow (emission is not the API); each report's POST lands in Dastra and its answer is lost.
     await setDastraFaults(stack, { lostResponseRate: 1 });
     await waitFor(
-      "every report posted at least once",
+      "every report task created at least once",
       async () => {
-        const messages = await outcomeMessagesByDsr(stack);
-        return dsrIds.every((id) => (messages.get(id)?.length ?? 0) >= 1);
+        const reports = await reportTasksByDsr(stack);
+        return dsrIds.every((id) => (reports.get(id)?.length ?? 0) >= 1);
       },
       30_000,
     );
@@ -137,7 +141,7 @@ describe("Dastra API faults while the router reconciles and reports", () => {
     await expectExactlyOnce(dsrIds);
   });
 
-  it("an outage: webhooks still flow to the connectors, outcome messages wait for Dastra and land once it is back", async () => {
+  it("an outage: webhooks still flow to the connectors, outcome report tasks wait for Dastra and land once it is back", async () => {
     // Webhooks leave the sandbox 800 ms after each change, so they reach the router inside the outage.
     await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { delayMs: 800 });
     const dsrIds = await createDsrs(4, "outage");
@@ -152,7 +156,7 @@ describe("Dastra API faults while the router reconciles and reports", () => {
     }
     const during = await reconcile();
     expect(during.ok).toBe(false);
-    const early = await outcomeMessagesByDsr(stack);
+    const early = await reportTasksByDsr(stack);
     if (Date.now() < started + 2500) expect(dsrIds.some((id) => early.has(id))).toBe(false);
     await expectExactlyOnce(dsrIds);
     expect((await reconcile()).ok).toBe(true);

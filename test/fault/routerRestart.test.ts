@@ -1,6 +1,6 @@
 // A connector down and the router's whole runtime stopped mid-flight, then started again on the same
 // on-disk state: pending retries resume from the router's Durable Object (SQLite + alarm), the down
-// connector gets each event (delivery is at-least-once; in this run nothing arrives twice), the healthy ones get nothing twice, every DSR one outcome message.
+// connector gets each event (delivery is at-least-once; in this run nothing arrives twice), the healthy ones get nothing twice, every DSR one outcome report task.
 //
 // The stack runs with on-disk persistence (`persistDir`), so stopping it is a real restart of workerd,
 // not a simulated one.
@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CONNECTORS, createDsr, routerAdmin, setConnector, startRouterStack, waitFor } from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
-import { deliveryCounts, outcomeMessagesByDsr, sandboxToken, sleep } from "./stackProbes";
+import { deliveryCounts, reportTasksByDsr, sandboxToken, sleep } from "./stackProbes";
 
 const persistDir = mkdtempSync(path.join(tmpdir(), "router-restart-"));
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("router restart with a connector down", () => {
-  it("resumes pending retries from durable state: once per connector in this run (at-least-once + dedupe), one outcome message per DSR", async () => {
+  it("resumes pending retries from durable state: once per connector in this run (at-least-once + dedupe), one outcome report task per DSR", async () => {
     stack = await startRouterStack({ persistDir });
     await setConnector(stack, "crm", { outageForMs: 120_000 });
     const dsrIds: number[] = [];
@@ -72,8 +72,8 @@ describe("router restart with a connector down", () => {
       "crm catch-up after restart",
       async () => {
         const counts = await deliveryCounts(live, "crm", "DataSubjectCreation");
-        const messages = await outcomeMessagesByDsr(live);
-        return dsrIds.every((id) => counts.get(String(id)) === 1 && messages.get(id)?.length === 1);
+        const reports = await reportTasksByDsr(live);
+        return dsrIds.every((id) => counts.get(String(id)) === 1 && reports.get(id)?.length === 1);
       },
       30_000,
     );
@@ -82,8 +82,8 @@ describe("router restart with a connector down", () => {
       const counts = await deliveryCounts(live, connector, "DataSubjectCreation");
       expect(dsrIds.map((id) => counts.get(String(id)) ?? 0)).toEqual(dsrIds.map(() => 1));
     }
-    const messages = await outcomeMessagesByDsr(live);
-    expect(dsrIds.map((id) => messages.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
+    const reports = await reportTasksByDsr(live);
+    expect(dsrIds.map((id) => reports.get(id)?.length ?? 0)).toEqual(dsrIds.map(() => 1));
 
     // The restarted router listens on a new port: the operator points Dastra's webhook at it (PUT keeps its key),
     // and new changes flow again, while nothing from before the restart is delivered a second time.

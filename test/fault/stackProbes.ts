@@ -16,9 +16,20 @@ export interface SandboxWebhook {
   nbErrors: number;
   inError: boolean;
 }
+/** The fields of a Dastra TaskDto the probes read. */
+export interface SandboxTask {
+  id: number;
+  label: string;
+  objectType: string;
+  objectId: string | null;
+  state: string;
+  descriptionHtml: string | null;
+  additionalDatas: Record<string, unknown> | null;
+}
 interface SandboxState {
   dataSubjectRequests: { id: number }[];
   messages: SandboxMessage[];
+  tasks: SandboxTask[];
   webhooks: SandboxWebhook[];
 }
 
@@ -32,6 +43,17 @@ export async function outcomeMessagesByDsr(stack: LocalStack): Promise<Map<numbe
   for (const m of (await sandboxState(stack)).messages) {
     if (!m.message.startsWith("Connectors: ")) continue;
     byDsr.set(m.userRequestId, [...(byDsr.get(m.userRequestId) ?? []), m.message]);
+  }
+  return byDsr;
+}
+
+/** The router's outcome report tasks (`additionalDatas.routerReport`), by the DSR they are linked to. */
+export async function reportTasksByDsr(stack: LocalStack): Promise<Map<number, SandboxTask[]>> {
+  const byDsr = new Map<number, SandboxTask[]>();
+  for (const t of (await sandboxState(stack)).tasks) {
+    if (t.additionalDatas?.routerReport !== "dastra-router/outcome-report") continue;
+    const dsrId = t.objectType === "DataSubject" ? Number(t.objectId) : Number.NaN;
+    byDsr.set(dsrId, [...(byDsr.get(dsrId) ?? []), t]);
   }
   return byDsr;
 }

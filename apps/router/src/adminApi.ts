@@ -84,6 +84,13 @@ export const adminApi = new Hono<{ Bindings: Env }>()
     }
     return c.json({ quarantine: await eventLogStub(c.env).listQuarantine(limit) });
   })
+  .get("/erasures", async (c) => {
+    const limit = Number(c.req.query("limit") ?? "50");
+    if (!(Number.isInteger(limit) && limit >= 1 && limit <= 500)) {
+      return jsonError(c, 400, "invalid_query", "limit must be an integer from 1 to 500");
+    }
+    return c.json({ erasures: await eventLogStub(c.env).listErasures(limit) });
+  })
   .post("/quarantine/:id/reprocess", async (c) => {
     const id = Number(c.req.param("id"));
     if (!(Number.isInteger(id) && id >= 1)) return jsonError(c, 400, "invalid_id", "id must be a positive integer");

@@ -32,13 +32,15 @@ export const CONFIG_RETRY_MS = 30_000;
 
 /**
  * The earliest time anything is due, leaving out busy lanes (their rows are covered by `backstopAt`); null when
- * nothing is. `inboxBlockedUntil` replaces the inbox's due time while a configuration error holds it back.
+ * nothing is. `inboxBlockedUntil` replaces the inbox's due time while a configuration error holds it back; pending
+ * outcome reports are left out while a report run is going (`reportsBusy`: it re-arms the alarm when it ends).
  */
 export function nextDueAt(
   sql: SqlStorage,
   busyConnectors: readonly string[],
   backstopAt: number,
   inboxBlockedUntil: number | null = null,
+  { reportsBusy = false }: { reportsBusy?: boolean } = {},
 ): number | null {
   // A busy lane's rows are still due; counting them would fire the alarm in a loop until the lane ends. Likewise a
   // delivery held back behind an older version of its object: it becomes due when that one is final.
@@ -49,12 +51,14 @@ export function nextDueAt(
            WHERE d.next_at IS NOT NULL AND d.connector NOT IN (${busyConnectors.map(() => "?").join(",")})
            AND NOT ${WAITS_FOR_OLDER_VERSION}
          UNION ALL SELECT MAX(received_at, ?) FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1)
-         UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending'
+         UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending' AND ? = 0
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,
       ...busyConnectors,
       inboxBlockedUntil ?? 0,
+      reportsBusy ? 1 : 0,
     )
     .one().at;
-  if (busyConnectors.length === 0) return at;
+  // A report run lost to an eviction would leave its reports without an alarm: the backstop covers it too.
+  if (busyConnectors.length === 0 && !reportsBusy) return at;
   return at === null ? backstopAt : Math.min(at, backstopAt);
 }

@@ -4,7 +4,7 @@
 
 import type { ConnectorDescription } from "@dastra/core";
 import type { Logger } from "@dastra/core/logger";
-import type { ConnectorBinding, Env } from "./env";
+import { bindingNamed, type ConnectorBinding, type Env } from "./env";
 import { type Route, routesFrom } from "./routingTable";
 
 /** How long a description is trusted before it is asked again (ms); a failed call is asked again sooner. */
@@ -84,7 +84,7 @@ export async function checkConnectors(env: Env, log: Logger, refresh = false): P
       const cached = cache.get(key);
       const fresh = cached && now - cached.at < (cached.result.ok ? DESCRIPTION_TTL_MS : FAILURE_TTL_MS);
       if (fresh && !refresh) return compare(route, cached.result);
-      const result = await describeOne(env[route.binding]);
+      const result = await describeOne(bindingNamed(env, route.binding));
       cache.set(key, { at: now, result });
       const check = compare(route, result);
       if (!result.ok) log.warn("connector describe() unreachable, routing by ROUTES", { connector: route.connector });

@@ -3,11 +3,10 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { DualWindowBudget } from "@dastra/core/dualWindowBudget";
-import type { Env } from "./env";
 
 const STATE_KEY = "budget";
 
-export class DastraRateLimiter extends DurableObject<Env> {
+export class DastraRateLimiter extends DurableObject<Cloudflare.Env> {
   private budget: DualWindowBudget | undefined;
 
   /** Takes `cost` permits now, or says how long to wait before asking again. */

@@ -4,7 +4,7 @@
 import { type ConnectorEvent, type DastraWebhookEvent, type EventSource, MAX_RETRY_AFTER_SECONDS } from "@dastra/core";
 import type { Logger } from "@dastra/core/logger";
 import { deliverToConnector } from "./connectorDelivery";
-import type { ConnectorBinding, Env } from "./env";
+import { bindingNamed, type ConnectorBinding, type Env } from "./env";
 import type { DeliveryRow, DeliveryState, EventRow } from "./eventLogSchema";
 import { iso } from "./eventLogViews";
 import { WAITS_FOR_OLDER_VERSION } from "./objectVersions";
@@ -55,7 +55,7 @@ export async function runLane(
   rows: DueDelivery[],
 ): Promise<void> {
   const route = routesFrom(env).find((r) => r.connector === connector);
-  const binding = route ? (env[route.binding] as ConnectorBinding | undefined) : undefined;
+  const binding = route ? (bindingNamed(env, route.binding) as ConnectorBinding | undefined) : undefined;
   const timeoutMs = deliveryTimeoutMs(env);
   let next = 0;
   const worker = async () => {
@@ -140,11 +140,12 @@ function recordOutcome(
     }
   }
   const summary = outcome.summary ?? null;
+  const needsReview = outcome.status === "done" && outcome.needsReview === true ? 1 : 0;
   // Guarded by the generation: a replay during the call (any attempt) bumped it, so this outcome is stale and the
   // replay's own call follows.
   const written = sql.exec(
-    `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, summary = COALESCE(?, summary), job_id = ?, updated_at = ?
-     WHERE event_seq = ? AND connector = ? AND generation = ?`,
+    `UPDATE deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, summary = COALESCE(?, summary), job_id = ?, updated_at = ?,
+     needs_review = ? WHERE event_seq = ? AND connector = ? AND generation = ?`,
     state,
     attempts,
     nextAt,
@@ -152,6 +153,7 @@ function recordOutcome(
     summary,
     jobId,
     now,
+    needsReview,
     row.event_seq,
     row.connector,
     row.generation,

@@ -19,7 +19,6 @@ import { type ConnectorCheck, checkConnectors, deliveredEvents } from "./connect
 import type { DastraObjectRef } from "./dastraObjectRef";
 import { connectorsWithDueDeliveries, deliveryTimeoutMs, dueDeliveries, runLane } from "./deliveryLanes";
 import { replayDeadLetters, replayEvent } from "./deliveryReplay";
-import type { Env } from "./env";
 import { createEventLogSchema, type DeliveryState } from "./eventLogSchema";
 import {
   deliveryCounts,
@@ -34,10 +33,11 @@ import {
 } from "./eventLogViews";
 import { Inbox, type IngestInput, storeEvent } from "./inboxProcessing";
 import { type ObjectSeen, objectSeen } from "./objectVersions";
-import { sendDueOutcomeReports } from "./outcomeReportQueue";
+import { OutcomeReporter } from "./outcomeReportQueue";
 import { fetchOwnUserId, OWN_USER_META, ownUserId } from "./ownDastraUser";
 import { dastraClientFor } from "./routerDastraClient";
 import { routesConfigError } from "./routingTable";
+import { type ErasureView, listErasures, type PruneResult, pruneStoredBodies } from "./storedBodyRetention";
 
 // getEvent's answer, as callers of the Durable Object see it.
 export type { EventDetail };
@@ -45,7 +45,8 @@ export type { EventDetail };
 /** How long an alarm run waits for its lanes before leaving slow ones to finish on their own. */
 const LANE_WAIT_MS = 200;
 
-export class EventLog extends DurableObject<Env> {
+// Typed by the generated Cloudflare.Env, as the runtime and the test pool see it; it is an Env (JSON vars as objects).
+export class EventLog extends DurableObject<Cloudflare.Env> {
   private readonly sql: SqlStorage;
   private readonly log = createLogger({ worker: "router", component: "event-log" });
   private readonly inbox: Inbox;
@@ -55,23 +56,28 @@ export class EventLog extends DurableObject<Env> {
   /** Connectors whose lane is still delivering (possibly past the alarm that started it). */
   private readonly busyLanes = new Set<string>();
   private inAlarm = false;
+  /** Outcome reports run beside the lanes, with their own time budget: a slow Dastra never delays a delivery. */
+  private readonly reporter: OutcomeReporter;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: Cloudflare.Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     createEventLogSchema(this.sql);
     this.inbox = new Inbox(ctx.storage, env, this.log, async () => {
       if (!this.inAlarm) await this.wakeAt(Date.now());
     });
+    this.reporter = new OutcomeReporter(this.sql, env, this.log, async () => {
+      if (!this.inAlarm) await this.scheduleNextAlarm();
+    });
   }
 
   /**
-   * The request path: one INSERT of the raw signed body, then an alarm unless one is already due within the quiet gap.
+   * The request path: one INSERT of the raw signed body (and its declared charset, decoded when processed), then an alarm unless one is already due within the quiet gap.
    * Returns the receipt id, which becomes the event's id (or the quarantine entry's receiptId, or a duplicate's alias).
    */
-  async append(body: ArrayBuffer): Promise<string> {
+  async append(body: ArrayBuffer, charset?: string): Promise<string> {
     const now = Date.now();
-    const id = this.inbox.append(body, now);
+    const id = this.inbox.append(body, now, charset);
     this.lastIngestAt = now;
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     if (this.alarmAt === null || this.alarmAt > now + INTAKE_QUIET_MS) {
@@ -141,6 +147,25 @@ export class EventLog extends DurableObject<Env> {
     return count;
   }
 
+  /** One bounded pass of retention and erasure (the alarm runs one too; the cron calls this for quiet logs). */
+  async pruneStoredBodies(): Promise<PruneResult> {
+    await this.inbox.process();
+    const result = this.prune(Date.now());
+    if (result.more) await this.wakeAt(Date.now());
+    return result;
+  }
+
+  async listErasures(limit = 50): Promise<ErasureView[]> {
+    await this.inbox.process();
+    return listErasures(this.sql, limit);
+  }
+
+  private prune(now: number): PruneResult {
+    const result = this.ctx.storage.transactionSync(() => pruneStoredBodies(this.sql, this.env, now));
+    if (result.retention || result.erasure || result.quarantine) this.log.info("stored bodies deleted", { ...result });
+    return result;
+  }
+
   /**
    * `RouterCallbacks.complete`: the final outcome of an accepted job. Idempotent (a repeat, or a callback for a job
    * replayed since, answers `not_accepted`); queues the event's outcome report when this was its last open delivery.
@@ -164,14 +189,18 @@ export class EventLog extends DurableObject<Env> {
     eventId?: string;
   } | null> {
     const entry = this.sql
-      .exec<{ id: number; receipt_id: string | null; received_at: number; body: string | ArrayBuffer }>(
-        "SELECT id, receipt_id, received_at, body FROM quarantine WHERE id = ?",
-        id,
-      )
+      .exec<{
+        id: number;
+        receipt_id: string | null;
+        received_at: number;
+        body: string | ArrayBuffer;
+        raw: ArrayBuffer | null;
+      }>("SELECT id, receipt_id, received_at, body, raw FROM quarantine WHERE id = ?", id)
       .toArray()[0];
     if (!entry) return null;
     const receiptId = entry.receipt_id ?? `evt_${crypto.randomUUID()}`;
-    const body = typeof entry.body === "string" ? new TextEncoder().encode(entry.body) : entry.body;
+    // The raw signed bytes when kept (undecodable or oversized bodies: the text is only a preview).
+    const body = entry.raw ?? (typeof entry.body === "string" ? new TextEncoder().encode(entry.body) : entry.body);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec("DELETE FROM quarantine WHERE id = ?", id);
       this.inbox.requeue(receiptId, entry.received_at, body);
@@ -253,9 +282,12 @@ export class EventLog extends DurableObject<Env> {
       clearTimeout(timer);
       this.inAlarm = false;
     }
-    await this.learnOwnUserBeforeWriting();
-    await sendDueOutcomeReports(this.sql, this.env, this.log);
+    // Learn the router's own Dastra user before its reports write (once); never waited on here.
+    void this.learnOwnUserBeforeWriting();
+    this.reporter.kick();
+    const pruned = this.prune(Date.now());
     await this.scheduleNextAlarm();
+    if (pruned.more) await this.wakeAt(Date.now() + INTAKE_QUIET_MS);
   }
 
   /**
@@ -281,7 +313,9 @@ export class EventLog extends DurableObject<Env> {
     const configBlocked = routesConfigError(this.env) !== null;
     const next = configBlocked
       ? now + CONFIG_RETRY_MS
-      : nextDueAt(this.sql, [...this.busyLanes], now + backstopMs(deliveryTimeoutMs(this.env)));
+      : nextDueAt(this.sql, [...this.busyLanes], now + backstopMs(deliveryTimeoutMs(this.env)), null, {
+          reportsBusy: this.reporter.busy,
+        });
     this.alarmAt = next === null ? null : this.finiteAlarmTime(Math.max(next, now));
     if (this.alarmAt === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(this.alarmAt);

@@ -22,7 +22,7 @@ export type EventRow = {
   echo: number;
   duplicates: number;
 };
-export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer };
+export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer; charset: string | null };
 export type DeliveryRow = {
   event_seq: number;
   connector: string;
@@ -100,6 +100,7 @@ export function createEventLogSchema(sql: SqlStorage): void {
   if (!eventColumns.some((c) => c.name === "echo"))
     sql.exec("ALTER TABLE events ADD COLUMN echo INTEGER NOT NULL DEFAULT 0");
   migrateDeliveryGenerations(sql);
+  migratePrivacy(sql);
 }
 
 /** Replay generations and accepted jobs (issue 7); indexes for the alarm's and the status page's queries. */
@@ -147,5 +148,50 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
     CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
       UPDATE delivery_counts SET count = count - 1 WHERE connector = OLD.connector AND state = OLD.state;
     END;
+  `);
+}
+
+/** Adds `column` (a full column definition) to `table` unless a log created before it already has it. */
+function addColumn(sql: SqlStorage, table: string, column: string): void {
+  const name = column.split(" ")[0];
+  const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+  if (!columns.some((c) => c.name === name)) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
+}
+
+/**
+ * Outcome reports as one Dastra Task per DSR, retention and erasure of stored bodies, raw webhook bytes:
+ * - `events.report_may_have_landed`: a message report was sent and its answer never came (look it up before posting);
+ * - `events.body_deleted_at` / `body_deleted_reason` (`retention` | `erasure`): the webhook body is gone, metadata stays;
+ * - `deliveries.needs_review`: the connector answered done with `needsReview` (the report task stays open);
+ * - `report_tasks`: the DSR's report task, and whether a create may have landed without its answer;
+ * - `inbox.charset`: the charset the request declared (UTF-8 when null);
+ * - `quarantine.raw`: the raw signed bytes of a body that could not be decoded; `body_deleted_at` as for events;
+ * - `erasures`: the record that an Erasure DSR's stored bodies were deleted.
+ */
+function migratePrivacy(sql: SqlStorage): void {
+  addColumn(sql, "events", "report_may_have_landed INTEGER NOT NULL DEFAULT 0");
+  addColumn(sql, "events", "body_deleted_at INTEGER");
+  addColumn(sql, "events", "body_deleted_reason TEXT");
+  addColumn(sql, "deliveries", "needs_review INTEGER NOT NULL DEFAULT 0");
+  addColumn(sql, "quarantine", "raw BLOB");
+  addColumn(sql, "inbox", "charset TEXT");
+  addColumn(sql, "quarantine", "body_deleted_at INTEGER");
+  sql.exec(`
+    CREATE INDEX IF NOT EXISTS events_body_kept ON events(received_at) WHERE body_deleted_at IS NULL;
+    CREATE INDEX IF NOT EXISTS quarantine_retention ON quarantine(received_at) WHERE body_deleted_at IS NULL;
+    CREATE TABLE IF NOT EXISTS report_tasks (
+      dsr_id INTEGER PRIMARY KEY,
+      task_id INTEGER,
+      may_have_landed INTEGER NOT NULL DEFAULT 0,
+      state TEXT,
+      updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS erasures (
+      dsr_id INTEGER PRIMARY KEY,
+      requested_at INTEGER NOT NULL,
+      erased_at INTEGER,
+      events_erased INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS erasures_pending ON erasures(requested_at) WHERE erased_at IS NULL;
   `);
 }

@@ -33,7 +33,10 @@ export interface EventView {
 
 export interface EventDetail extends EventView {
   dedupeKey: string;
+  /** As received; after retention or erasure only its metadata (ids, types, states, times). */
   webhook: DastraWebhookEvent;
+  /** When and why the stored body was deleted; null while it is kept. */
+  bodyDeleted: { at: string; reason: "retention" | "erasure" } | null;
 }
 
 export interface QuarantineView {
@@ -42,7 +45,11 @@ export interface QuarantineView {
   receiptId: string | null;
   receivedAt: string;
   error: string;
+  /** Decoded (lossily when undecodable, at most 64 KiB); empty once its retention passed. */
   body: string;
+  /** The raw signed bytes, base64, when the body could not be decoded; null otherwise or once deleted. */
+  rawBase64: string | null;
+  bodyDeletedAt: string | null;
 }
 
 export interface ListFilter {
@@ -157,7 +164,19 @@ export function getEvent(sql: SqlStorage, id: string): EventDetail | null {
     )
     .toArray()[0];
   if (!row) return null;
-  return { ...eventView(sql, row), dedupeKey: row.dedupe_key, webhook: JSON.parse(row.webhook) as DastraWebhookEvent };
+  const deleted = row as EventRow & {
+    body_deleted_at: number | null;
+    body_deleted_reason: "retention" | "erasure" | null;
+  };
+  return {
+    ...eventView(sql, row),
+    dedupeKey: row.dedupe_key,
+    webhook: JSON.parse(row.webhook) as DastraWebhookEvent,
+    bodyDeleted:
+      deleted.body_deleted_at === null
+        ? null
+        : { at: iso(deleted.body_deleted_at), reason: deleted.body_deleted_reason ?? "retention" },
+  };
 }
 
 /** Delivery counts per connector and state, for the status page and health. */
@@ -171,10 +190,15 @@ export function deliveryCounts(sql: SqlStorage): { connector: string; state: Del
 
 export function listQuarantine(sql: SqlStorage, limit: number): QuarantineView[] {
   return sql
-    .exec<{ id: number; receipt_id: string | null; received_at: number; error: string; body: string }>(
-      "SELECT * FROM quarantine ORDER BY id DESC LIMIT ?",
-      Math.min(Math.max(limit, 1), 500),
-    )
+    .exec<{
+      id: number;
+      receipt_id: string | null;
+      received_at: number;
+      error: string;
+      body: string;
+      raw: ArrayBuffer | null;
+      body_deleted_at: number | null;
+    }>("SELECT * FROM quarantine ORDER BY id DESC LIMIT ?", Math.min(Math.max(limit, 1), 500))
     .toArray()
     .map((r) => ({
       id: r.id,
@@ -182,7 +206,15 @@ export function listQuarantine(sql: SqlStorage, limit: number): QuarantineView[]
       receivedAt: iso(r.received_at),
       error: r.error,
       body: r.body,
+      rawBase64: r.raw ? base64(new Uint8Array(r.raw)) : null,
+      bodyDeletedAt: r.body_deleted_at === null ? null : iso(r.body_deleted_at),
     }));
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }
 
 export function quarantineCount(sql: SqlStorage): number {

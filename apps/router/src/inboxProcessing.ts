@@ -10,8 +10,9 @@ import type { InboxRow } from "./eventLogSchema";
 import { planVersionDeliveries } from "./objectVersions";
 import { shouldReportOutcome } from "./outcomeReport";
 import { ownUserId } from "./ownDastraUser";
-import { parseStoredWebhook, type StoredWebhook } from "./parseStoredWebhook";
+import { parseStoredWebhook, previewOf, type StoredWebhook } from "./parseStoredWebhook";
 import { routesConfigError, routesFor, routesFrom } from "./routingTable";
+import { noteErasure } from "./storedBodyRetention";
 
 /** Inbox rows turned into events per query (each row in its own transaction). */
 const INBOX_BATCH = 100;
@@ -85,6 +86,7 @@ export function storeEvent(
       receivedAt,
     );
   }
+  noteErasure(sql, input.webhook, receivedAt);
   return { id, duplicate: false, routed: routed.length > 0 };
 }
 
@@ -105,9 +107,15 @@ export class Inbox {
   ) {}
 
   /** One INSERT of the raw signed body. Returns the receipt id, which becomes the event's id (or the quarantine entry's receiptId, or a duplicate's alias). */
-  append(body: ArrayBuffer, receivedAt: number): string {
+  append(body: ArrayBuffer, receivedAt: number, charset?: string): string {
     const id = `evt_${crypto.randomUUID()}`;
-    this.storage.sql.exec("INSERT INTO inbox (id, received_at, body) VALUES (?, ?, ?)", id, receivedAt, body);
+    this.storage.sql.exec(
+      "INSERT INTO inbox (id, received_at, body, charset) VALUES (?, ?, ?, ?)",
+      id,
+      receivedAt,
+      body,
+      charset ?? null,
+    );
     this.empty = false;
     return id;
   }
@@ -142,14 +150,14 @@ export class Inbox {
       for (const row of rows) {
         let parsed: StoredWebhook;
         try {
-          parsed = await parseStoredWebhook(row.body);
+          parsed = await parseStoredWebhook(row.body, row.charset);
           routed = this.storage.transactionSync(() => this.processRow(row, parsed, delivered)) || routed;
         } catch (error) {
           // Never leave a row that cannot be stored to block the inbox: keep it for the operator instead.
           const message = `not processed: ${error instanceof Error ? error.message : String(error)}`;
           this.log.error("inbox row quarantined", { receiptId: row.id, error: message });
           this.storage.transactionSync(() =>
-            this.processRow(row, { ok: false, error: message, text: new TextDecoder().decode(row.body) }),
+            this.processRow(row, { ok: false, error: message, text: previewOf(row.body), raw: row.body }),
           );
         }
       }
@@ -168,11 +176,12 @@ export class Inbox {
     if (!parsed.ok) {
       const quarantineId = sql
         .exec<{ id: number }>(
-          "INSERT INTO quarantine (received_at, error, body, receipt_id) VALUES (?, ?, ?, ?) RETURNING id",
+          "INSERT INTO quarantine (received_at, error, body, receipt_id, raw) VALUES (?, ?, ?, ?, ?) RETURNING id",
           row.received_at,
           parsed.error,
           parsed.text,
           row.id,
+          parsed.raw ?? null,
         )
         .one().id;
       this.log.warn("signed webhook quarantined", { quarantineId, error: parsed.error });

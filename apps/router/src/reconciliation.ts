@@ -154,8 +154,12 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
           version: subjectVersion(item as Changed & Record<string, unknown>),
         };
         const seen = await eventLog.objectSeen(ref);
+        // The router's own report Task (additionalDatas.routerReport) is its own write, whatever its webhook did.
+        const ownReport =
+          kind === "Task" &&
+          (item as { additionalDatas?: { routerReport?: unknown } | null }).additionalDatas?.routerReport;
         if (!seen.version) {
-          if (onlyStampMoved(seen, ref)) result.unchanged++;
+          if (onlyStampMoved(seen, ref) || ownReport) result.unchanged++;
           else {
             // Never seen: connectors must learn it exists. Seen: an update, a state change when its state moved.
             const eventType = !seen.object

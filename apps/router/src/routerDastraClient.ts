@@ -11,7 +11,13 @@ const clients = new Map<string, DastraClient>();
  * `maxRateWaitMs` bounds how long one call waits for a permit; past it the call fails with RateLimitWaitExceeded
  * and the caller reschedules, instead of an alarm or a cron run sleeping on a spent budget.
  */
-export function dastraClientFor(env: Env, { maxRateWaitMs }: { maxRateWaitMs: number }): DastraClient | null {
+export function dastraClientFor(
+  env: Env,
+  {
+    maxRateWaitMs,
+    timeoutMs,
+  }: { maxRateWaitMs: number /** per attempt; the client's default when absent */; timeoutMs?: number },
+): DastraClient | null {
   const publicKey = env.DASTRA_PUBLIC_KEY;
   const privateKey = env.DASTRA_PRIVATE_KEY;
   if (!publicKey || !privateKey) return null;
@@ -23,6 +29,7 @@ export function dastraClientFor(env: Env, { maxRateWaitMs }: { maxRateWaitMs: nu
     publicKey,
     privateKey,
     maxRateWaitMs,
+    timeoutMs,
   ].join("\n");
   let client = clients.get(key);
   if (!client) {
@@ -33,6 +40,7 @@ export function dastraClientFor(env: Env, { maxRateWaitMs }: { maxRateWaitMs: nu
       publicKey,
       privateKey,
       workspaceId: Number(env.DASTRA_WORKSPACE_ID),
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
       // A fresh stub per permit: stubs are cheap, and one must not outlive the request that made it.
       limiter: createRemoteRateLimiter(() => limiterNamespace.get(limiterNamespace.idFromName(publicKey)).reserve(), {
         maxWaitMs: maxRateWaitMs,

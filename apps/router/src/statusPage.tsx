@@ -1,13 +1,17 @@
 // GET /status: a server-rendered page for operators (no client script): recent events, deliveries per connector,
-// retry queue and dead letters with replay buttons (plain form POSTs). Auth: a login form sets an HttpOnly,
-// SameSite=Strict cookie holding the operator token; SameSite=Strict is what keeps the replay forms safe from CSRF.
+// retry queue and dead letters with replay buttons (plain form POSTs). Auth: a login form starts a signed, expiring
+// session in an HttpOnly, SameSite=Strict cookie (never the token itself). Forms are also refused cross-site by
+// Origin / Sec-Fetch-Site, a second layer to SameSite. Notices are fixed codes, never text from the URL.
+
+import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
-import { deleteCookie, setCookie } from "hono/cookie";
+import { deleteCookie } from "hono/cookie";
 import type { FC } from "hono/jsx";
-import { ADMIN_COOKIE, hasStatusSession, isAdminToken } from "./adminAuth";
+import { checkOperatorToken, hasStatusSession, STATUS_SESSION_COOKIE, startStatusSession } from "./adminAuth";
 import { type Env, eventLogStub } from "./env";
 import { DELIVERY_STATES, type DeliveryState } from "./eventLogSchema";
 import type { EventView } from "./eventLogViews";
+import { jsonError } from "./jsonError";
 import { routesConfigError, routesFrom } from "./routingTable";
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
@@ -231,12 +235,56 @@ const Dashboard: FC<{
   </Layout>
 );
 
+/** What a redirect after a form may say: fixed texts by code, with a count or known connector names at most. */
+const NOTICES: Record<string, (n: number, connectors: string) => string> = {
+  replay_queued: (_n, connectors) => `Replay queued for ${connectors || "no connector"}`,
+  no_event: () => "No such event",
+  dead_letters_queued: (n, connectors) => `${n} dead letters of ${connectors} queued again`,
+};
+
+function noticeOf(c: Context<{ Bindings: Env }>): string | undefined {
+  const render = NOTICES[c.req.query("notice") ?? ""];
+  if (!render) return undefined;
+  const known = new Set(routesFrom(c.env).map((r) => r.connector));
+  const connectors = (c.req.query("connectors") ?? "")
+    .split(",")
+    .filter((name) => known.has(name))
+    .join(", ");
+  const n = Number(c.req.query("n") ?? "0");
+  return render(Number.isSafeInteger(n) && n >= 0 ? n : 0, connectors);
+}
+
+const noticeUrl = (code: keyof typeof NOTICES, connectors: string[] = [], n = 0) =>
+  `/status?${new URLSearchParams({ notice: code, ...(connectors.length ? { connectors: connectors.join(",") } : {}), ...(n ? { n: String(n) } : {}) })}`;
+
+/** A form post from another site is refused, whatever cookies it carries (Fetch Metadata, then Origin). */
+const sameOriginForms: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  const site = c.req.header("sec-fetch-site");
+  const origin = c.req.header("origin");
+  const crossSite =
+    (site !== undefined && site !== "same-origin" && site !== "none") ||
+    (origin !== undefined && origin !== new URL(c.req.url).origin);
+  if (crossSite) return jsonError(c, 403, "cross_site_request", "Status page forms are accepted from this site only");
+  return next();
+};
+
+/** The form fields, or a 400 JSON answer for a body that is not a well-formed form. */
+async function formOf(c: Context<{ Bindings: Env }>): Promise<Record<string, unknown> | Response> {
+  try {
+    return await c.req.parseBody();
+  } catch {
+    return jsonError(c, 400, "invalid_form", "The body is not a well-formed form (urlencoded or multipart)");
+  }
+}
+
 export const statusPage = new Hono<{ Bindings: Env }>()
   .use("*", async (c, next) => {
     await next();
     c.header("Content-Security-Policy", CSP);
     c.header("Cache-Control", "no-store");
   })
+  .use("*", sameOriginForms)
   .get("/", async (c) => {
     if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
     const log = eventLogStub(c.env);
@@ -263,41 +311,35 @@ export const statusPage = new Hono<{ Bindings: Env }>()
         dead={[...byId.values()]}
         quarantined={quarantine}
         configError={configError}
-        notice={c.req.query("notice")}
+        notice={noticeOf(c)}
       />,
     );
   })
   .post("/login", async (c) => {
-    const form = await c.req.parseBody();
+    const form = await formOf(c);
+    if (form instanceof Response) return form;
     const token = typeof form.token === "string" ? form.token : undefined;
-    if (!(await isAdminToken(token, c.env.ADMIN_TOKEN))) return c.html(<LoginForm failed />, 401);
-    setCookie(c, ADMIN_COOKIE, token as string, {
-      httpOnly: true,
-      sameSite: "Strict",
-      secure: new URL(c.req.url).protocol === "https:",
-      path: "/status",
-      maxAge: 8 * 3600,
-    });
+    const checked = await checkOperatorToken(c, token);
+    if (checked instanceof Response) return checked;
+    if (!checked) return c.html(<LoginForm failed />, 401);
+    await startStatusSession(c);
     return c.redirect("/status", 303);
   })
   .post("/logout", (c) => {
-    deleteCookie(c, ADMIN_COOKIE, { path: "/status" });
+    deleteCookie(c, STATUS_SESSION_COOKIE, { path: "/status" });
     return c.redirect("/status", 303);
   })
   .post("/events/:id/replay", async (c) => {
     if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
-    const form = await c.req.parseBody();
+    const form = await formOf(c);
+    if (form instanceof Response) return form;
     const connector = typeof form.connector === "string" && form.connector ? form.connector : undefined;
     const result = await eventLogStub(c.env).replay(c.req.param("id"), connector);
-    const notice = result ? `Replay queued for ${result.replayed.join(", ") || "no connector"}` : "No such event";
-    return c.redirect(`/status?notice=${encodeURIComponent(notice)}`, 303);
+    return c.redirect(result ? noticeUrl("replay_queued", result.replayed) : noticeUrl("no_event"), 303);
   })
   .post("/connectors/:connector/replay-dead-letters", async (c) => {
     if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
     const connector = c.req.param("connector");
     const count = await eventLogStub(c.env).replayDeadLetters(connector);
-    return c.redirect(
-      `/status?notice=${encodeURIComponent(`${count} dead letters of ${connector} queued again`)}`,
-      303,
-    );
+    return c.redirect(noticeUrl("dead_letters_queued", [connector], count), 303);
   });

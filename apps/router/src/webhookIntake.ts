@@ -1,9 +1,10 @@
-// POST /webhooks/dastra: verify the signature on the raw bytes, append them to the event log's inbox, answer 200.
+// POST /webhooks/dastra: undo content codings, verify the signature on the signed bytes, append them (with the declared charset) to the event log's inbox, answer 200.
 // Nothing else happens on the request path: parsing, validation/quarantine, dedupe, routing and delivery run later
 // in the event log's alarm (see eventLog.ts), so Dastra's 10 s timeout never waits for them.
 import { DASTRA_SIGNATURE_HEADER, parseSignatureKeys, verifyDastraSignature } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
 import type { Context } from "hono";
+import { declaredCharset, decodeContentCoding } from "./contentCoding";
 import { type Env, eventLogStub } from "./env";
 import { jsonError } from "./jsonError";
 import { readCappedBody } from "./readCappedBody";
@@ -17,7 +18,10 @@ export async function handleDastraWebhook(c: Context<{ Bindings: Env }>): Promis
   const body = await readCappedBody(c.req.raw, MAX_WEBHOOK_BYTES);
   if (body === "too_large")
     return jsonError(c, 413, "payload_too_large", `Webhook bodies are limited to ${MAX_WEBHOOK_BYTES} bytes`);
-  const verified = await verifyDastraSignature(body, signature, parseSignatureKeys(c.env.DASTRA_WEBHOOK_KEYS));
+  // Dastra signs the JSON bytes: a coding added on the way (gzip by a proxy) is undone first, never stored lossily.
+  const decoded = await decodeContentCoding(body, c.req.header("content-encoding"), MAX_WEBHOOK_BYTES);
+  if (!decoded.ok) return jsonError(c, decoded.status, decoded.error, decoded.message);
+  const verified = await verifyDastraSignature(decoded.body, signature, parseSignatureKeys(c.env.DASTRA_WEBHOOK_KEYS));
   if (!verified.ok) {
     log.warn("webhook signature rejected", { reason: verified.reason });
     return jsonError(c, 401, "unauthorized", "Dastra-Signature does not match this body");
@@ -25,7 +29,7 @@ export async function handleDastraWebhook(c: Context<{ Bindings: Env }>): Promis
   try {
     // A signed body is answered 200 even if it later turns out invalid (quarantined): an error would count towards
     // Dastra blocking the webhook. `id` is the receipt: the event's id, or the quarantine entry's receiptId.
-    const id = await eventLogStub(c.env).append(body);
+    const id = await eventLogStub(c.env).append(decoded.body, declaredCharset(c.req.header("content-type")));
     return c.json({ received: true, id }, 200);
   } catch (error) {
     // Not stored: never claim 200.

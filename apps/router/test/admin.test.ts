@@ -1,5 +1,5 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { admin, dsrWebhook, postSigned } from "./webhookRequests";
 
 describe("operator API auth", () => {
@@ -14,7 +14,10 @@ describe("operator API auth", () => {
     ["a wrong token", { authorization: "Bearer test-admin-tokem" }],
     ["a prefix of the token", { authorization: "Bearer test-admin" }],
     ["another scheme", { authorization: "Basic dGVzdC1hZG1pbi10b2tlbg==" }],
-  ])("answers 401 JSON with %s", async (_, headers) => {
+  ])("answers 401 JSON with %s", async (name, given) => {
+    // Wrong tokens are logged (captured here) and throttled per client: each case is a client of its own.
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const headers = { ...given, "cf-connecting-ip": `198.51.100.${name.length}` };
     for (const path of ["/admin/events", "/admin/quarantine", "/admin/connectors"]) {
       const res = await SELF.fetch(`https://router.test${path}`, { headers });
       expect(res.status).toBe(401);
@@ -26,6 +29,9 @@ describe("operator API auth", () => {
       headers,
     });
     expect(replay.status).toBe(401);
+    const failures = warn.mock.calls.filter((c) => String(c[0]).includes("operator authentication failed"));
+    expect(failures).toHaveLength("authorization" in given && /^Bearer/.test(given.authorization) ? 4 : 0);
+    warn.mockRestore();
   });
 });
 
@@ -84,11 +90,14 @@ describe("status page", () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).toContain('action="/status/login"');
 
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const wrong = await SELF.fetch("https://router.test/status/login", {
       method: "POST",
       body: new URLSearchParams({ token: "nope" }),
     });
     expect(wrong.status).toBe(401);
+    expect(String(warn.mock.calls[0]?.[0])).toContain("operator authentication failed");
+    warn.mockRestore();
     expect(wrong.headers.get("set-cookie")).toBeNull();
 
     const login = await SELF.fetch("https://router.test/status/login", {

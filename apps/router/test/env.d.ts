@@ -1,7 +1,2 @@
-import type { Env as RouterEnv } from "../src/env";
-
-declare global {
-  namespace Cloudflare {
-    interface Env extends RouterEnv {}
-  }
-}
+// `env` from cloudflare:test is the router's generated Cloudflare.Env (worker-configuration.d.ts, `wrangler types`).
+export {};

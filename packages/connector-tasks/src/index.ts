@@ -1,23 +1,20 @@
-import { WorkerEntrypoint } from "cloudflare:workers";
-import {
-  type ConnectorDescription,
-  type ConnectorEvent,
-  type DastraConnector,
-  notHandledOutcome,
-} from "@dastra/core/connectorContract";
-import { Hono } from "hono";
+import { connectorEntrypoint } from "@dastra/core/kit/defineConnector";
+import { sweepDeadlines } from "./deadlineSweep";
+import { tasksApp } from "./tasks.app";
+import { tasks } from "./tasks.connector";
+import type { TasksEnv } from "./tasksEnv";
 
-const description: ConnectorDescription = { name: "tasks", label: "Tasks (Jira)", events: [] };
+export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
+export { ConnectorStatus } from "./connectorStatus";
+export { JiraWebhookInbox } from "./jiraWebhookInbox";
+export { ObjectSync } from "./objectSync";
 
-/** RPC entrypoint the router calls. This build handles no event yet: each becomes a replayable dead letter. */
-export class TasksConnector extends WorkerEntrypoint implements DastraConnector {
-  describe() {
-    return description;
-  }
+/** The router's RPC entrypoint (service binding CONNECTOR_TASKS, entrypoint TasksConnector). */
+export class TasksConnector extends connectorEntrypoint(tasks) {}
 
-  async handle(event: ConnectorEvent) {
-    return notHandledOutcome(description.label, event);
-  }
-}
-
-export default new Hono().get("/", (c) => c.json(description));
+export default {
+  fetch: tasksApp.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweepDeadlines(env));
+  },
+} satisfies ExportedHandler<TasksEnv>;

@@ -1,8 +1,11 @@
 // Logs never carry personal data: emails, phone numbers and the values of identity keys are masked,
 // deeply, before anything is written. Over-masking is preferred to a leak.
 
-// Local part: any RFC 5322 atext (! # $ & ' * / = ? ^ ` { | } ~ included), so no address slips through unmasked.
-const EMAIL = /([^\s@<>()[\]",;:])[^\s@<>()[\]",;:]*@([A-Za-z0-9])[A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*(\.[A-Za-z]{2,})\b/g;
+// Local part: any RFC 5322 atext (! # $ & ' * / = ? ^ ` { | } ~ included) or a quoted string ("jane doe"), and any
+// Unicode letter (RFC 6531 internationalised addresses: jöhn@bücher.example). Domain: Unicode labels with a letter TLD
+// (пример.рф, xn--p1ai) or an address literal (jane@[192.0.2.10]), so no address slips through unmasked.
+const EMAIL =
+  /("[^"\r\n]*"|[^\s@<>()[\]",;:]+)@(\[[^\]\s]*\]|[\p{L}\p{N}][\p{L}\p{N}-]*(?:\.[\p{L}\p{N}-]+)*(\.(?:\p{L}{2,}|xn--[a-z0-9-]+)))(?![\p{L}\p{N}-])/giu;
 // A phone candidate: optional +, digits with spaces, dots, dashes or parentheses between them.
 const PHONE_CANDIDATE = /(?<![\w./:-])(?:\+|\()?\d[\d\s().-]{5,}\d(?![\w/:-])/g;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
@@ -23,6 +26,9 @@ const PERSONAL_KEYS = new Set([
 ]);
 const PERSONAL_KEY_SUFFIXES = [
   "email",
+  "emails",
+  "phones",
+  "addresses",
   "emailaddress",
   "phone",
   "phonenumber",
@@ -54,8 +60,14 @@ function looksLikePhone(candidate: string): boolean {
 /** Masks emails (j***@e***.com) and phone numbers (all digits but the last two) inside free text. */
 export function maskText(text: string): string {
   return text
-    .replace(EMAIL, (_m, first: string, domainFirst: string, tld: string) => `${first}***@${domainFirst}***${tld}`)
+    .replace(EMAIL, (_m, local: string, domain: string, tld: string | undefined) => maskEmail(local, domain, tld))
     .replace(PHONE_CANDIDATE, (m) => (looksLikePhone(m) ? maskDigits(m) : m));
+}
+
+/** j***@e***.com; a quoted local part or an address literal keeps nothing of itself. */
+function maskEmail(local: string, domain: string, tld: string | undefined): string {
+  const first = local.startsWith('"') ? "" : [...local][0];
+  return `${first}***@${tld === undefined ? "[***]" : `${[...domain][0]}***${tld}`}`;
 }
 
 function maskDigits(phone: string): string {
@@ -71,8 +83,10 @@ function maskDigits(phone: string): string {
 function maskWhole(value: unknown, seen: WeakSet<object>): unknown {
   if (value == null || typeof value === "boolean") return value;
   if (typeof value === "string") {
-    if (value.includes("@")) return maskText(value);
-    return value.length === 0 ? value : `${value[0]}***`;
+    // An address keeps its masked shape (j***@e***.com); anything maskText does not recognise is masked whole.
+    const masked = value.includes("@") ? maskText(value) : value;
+    if (masked !== value) return masked;
+    return value.length === 0 ? value : `${[...value][0]}***`;
   }
   if (typeof value === "number" || typeof value === "bigint") return "***";
   if (typeof value === "object") return walk(value, seen, () => true);

@@ -7,6 +7,26 @@ describe("maskPersonalData", () => {
     expect(maskText("a.b+tag@mail.sub.example.co.uk")).toBe("a***@m***.uk");
   });
 
+  it("masks internationalised, quoted and address-literal emails in free text", () => {
+    expect(maskText("from jöhn.müller@bücher.example today")).toBe("from j***@b***.example today");
+    expect(maskText("ivan@пример.рф wrote")).toBe("i***@п***.рф wrote");
+    expect(maskText('to "jane doe"@example.com.')).toBe("to ***@e***.com.");
+    expect(maskText("jane@[192.0.2.10] and jane@[IPv6:2001:db8::1]")).toBe("j***@[***] and j***@[***]");
+    expect(maskText("ivan@xn--e1afmkfd.xn--p1ai")).toBe("i***@x***.xn--p1ai");
+  });
+
+  it("masks any value under a personal-data key, whatever its shape", () => {
+    const odd = ["jöhn.müller@bücher.example", "ivan@пример.рф", '"jane doe"@example.com', "jane@[192.0.2.10]"];
+    const masked = maskPersonalData({ email: odd, contact: { email: "not@an address" }, emails: { work: "x@y" } });
+    expect(masked).toEqual({
+      email: ["j***@b***.example", "i***@п***.рф", "***@e***.com", "j***@[***]"],
+      contact: { email: "n***" },
+      emails: { work: "x***" },
+    });
+    for (const value of odd)
+      expect(JSON.stringify(maskPersonalData({ email: value }))).not.toContain(value.slice(1, 4));
+  });
+
   it("masks phone numbers in common notations, keeping the last two digits", () => {
     expect(maskText("call +33 6 12 34 56 78")).toBe("call +** * ** ** ** 78");
     expect(maskText("tel 06.12.34.56.78.")).toBe("tel **.**.**.**.78.");

@@ -56,8 +56,15 @@ export class WebhookOutbox {
     await this.scheduleAt(dueAt);
   }
 
-  /** Sends every due webhook once; failures are retried later until MAX_ATTEMPTS. Called from alarm(). */
-  async deliverDue(url: string, sign: WebhookSigner): Promise<void> {
+  /**
+   * Sends every due webhook once; failures are retried later until MAX_ATTEMPTS. Called from alarm().
+   * `retryable` says which answers are retried (a network error or timeout always is); by default every non-2xx.
+   */
+  async deliverDue(
+    url: string,
+    sign: WebhookSigner,
+    retryable: (status: number) => boolean = () => true,
+  ): Promise<void> {
     const now = Date.now();
     const due = this.sql
       .exec<{ id: number; body: string; attempts: number }>(
@@ -92,7 +99,8 @@ export class WebhookOutbox {
         new Date().toISOString(),
       );
       const delivered = status !== null && status >= 200 && status < 300;
-      if (delivered || attempt >= MAX_ATTEMPTS) this.sql.exec("DELETE FROM webhook_outbox WHERE id = ?", item.id);
+      const giveUp = attempt >= MAX_ATTEMPTS || (status !== null && !retryable(status));
+      if (delivered || giveUp) this.sql.exec("DELETE FROM webhook_outbox WHERE id = ?", item.id);
       else
         this.sql.exec(
           "UPDATE webhook_outbox SET attempts = ?, due_at = ? WHERE id = ?",

@@ -1,11 +1,15 @@
 // The JQL subset the emulator understands: `field = value` / `field != value` clauses joined by AND,
-// fields project, key, status and issue.property[key].path, then an optional ORDER BY created|updated|key ASC|DESC.
+// fields project, key, status, statusCategory, labels (= means "has the label") and issue.property[key].path;
+// `duedate` with = != < <= > >= and a "YYYY-MM-DD" value (issues without a due date never match a comparison);
+// then an optional ORDER BY created|updated|key ASC|DESC.
 
 export interface JqlClause {
-  field: "project" | "key" | "status" | "property";
+  field: "project" | "key" | "status" | "statusCategory" | "labels" | "duedate" | "property";
   propertyKey?: string;
   propertyPath?: string[];
   negated: boolean;
+  /** Set for duedate comparisons other than = and !=. */
+  comparison?: "<" | "<=" | ">" | ">=";
   value: string;
 }
 
@@ -16,7 +20,8 @@ export interface JqlQuery {
 
 export type JqlParse = { ok: true; query: JqlQuery } | { ok: false; message: string };
 
-const TOKEN = /\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|!=|=|[^\s=!"']+)/y;
+const TOKEN = /\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|!=|<=|>=|<|>|=|[^\s=!<>"']+)/y;
+const OPERATORS = new Set(["=", "!=", "<", "<=", ">", ">="]);
 const PROPERTY_FIELD = /^issue\.property\[([^\]]+)\]\.(.+)$/i;
 
 function tokenize(jql: string): string[] | null {
@@ -63,13 +68,7 @@ export function parseJql(jql: string): JqlParse {
       i++;
     }
     const [fieldToken, operator, valueToken] = [tokens[i], tokens[i + 1], tokens[i + 2]];
-    if (
-      !fieldToken ||
-      (operator !== "=" && operator !== "!=") ||
-      valueToken === undefined ||
-      valueToken === "=" ||
-      valueToken === "!="
-    ) {
+    if (!fieldToken || !operator || !OPERATORS.has(operator) || valueToken === undefined || OPERATORS.has(valueToken)) {
       return {
         ok: false,
         message: `Error in the JQL Query: expecting 'field = value' at '${tokens.slice(i).join(" ")}'.`,
@@ -79,6 +78,14 @@ export function parseJql(jql: string): JqlParse {
     const value = unquote(valueToken);
     const property = PROPERTY_FIELD.exec(fieldToken);
     const field = fieldToken.toLowerCase();
+    const comparison = operator === "=" || operator === "!=" ? undefined : (operator as JqlClause["comparison"]);
+    if (comparison && field !== "duedate")
+      return {
+        ok: false,
+        message: `Error in the JQL Query: the operator '${operator}' is not supported by '${fieldToken}'.`,
+      };
+    if (field === "duedate" && !/^\d{4}-\d{2}-\d{2}$/.test(value))
+      return { ok: false, message: `Date value '${value}' for field 'duedate' is invalid.` };
     if (property?.[1] && property[2]) {
       clauses.push({
         field: "property",
@@ -87,8 +94,12 @@ export function parseJql(jql: string): JqlParse {
         negated,
         value,
       });
-    } else if (field === "project" || field === "key" || field === "status") {
+    } else if (field === "project" || field === "key" || field === "status" || field === "labels") {
       clauses.push({ field, negated, value });
+    } else if (field === "statuscategory") {
+      clauses.push({ field: "statusCategory", negated, value });
+    } else if (field === "duedate") {
+      clauses.push({ field: "duedate", negated, value, ...(comparison ? { comparison } : {}) });
     } else {
       return { ok: false, message: `Field '${fieldToken}' does not exist or you do not have permission to view it.` };
     }

@@ -1,9 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
+import {
+  countRequest,
+  createRateWindowTable,
+  type RateWindowVerdict,
+  resetRateWindows,
+} from "../emulation/requestRateWindow";
 import { WebhookOutbox } from "../emulation/webhookOutbox";
 import type { SandboxEnv } from "../env";
 import type { JqlClause, JqlQuery } from "./jiraJql";
 import { SANDBOX_USER, userById, userShape } from "./jiraUsers";
-import { ISSUE_TYPES, PROJECT, statusById, TRANSITIONS } from "./jiraWorkflow";
+import {
+  availableTransitions,
+  DEFAULT_PRIORITY_ID,
+  ISSUE_TYPES,
+  initialStatusId,
+  PRIORITIES,
+  PROJECT,
+  statusById,
+  type WorkflowName,
+} from "./jiraWorkflow";
 
 export const JIRA_WEBHOOK_SECRET = "sandbox-jira-secret";
 export interface NewIssue {
@@ -14,7 +29,30 @@ export interface NewIssue {
   labels: string[];
   /** accountId of a site user (checked by the caller), or null for unassigned. */
   assignee: string | null;
+  /** Priority id (checked by the caller); Medium when absent. */
+  priorityId?: string;
+  /** Issue properties set with the issue (checked by the caller). */
+  properties?: { key: string; value: unknown }[];
 }
+
+/** How the emulated site is configured, set through PUT /_sandbox/jira/settings; reset restores the defaults. */
+export interface JiraSiteSettings {
+  /** The PRIV project's workflow. */
+  workflow: WorkflowName;
+  /** Whether `duedate` is on the create/edit screens (when not, setting it answers 400 "Field 'duedate' cannot be set"). */
+  duedateOnScreen: boolean;
+  /** Burst limit per endpoint and method, in requests per second; null = unlimited. */
+  burstPerSecond: number | null;
+  /** Accounts whose API tokens are revoked: every call of theirs answers 401. */
+  revokedAccounts: string[];
+}
+
+export const DEFAULT_SITE_SETTINGS: JiraSiteSettings = {
+  workflow: "simplified",
+  duedateOnScreen: true,
+  burstPerSecond: null,
+  revokedAccounts: [],
+};
 
 export interface IssueQuery {
   fields?: string[];
@@ -44,11 +82,19 @@ type IssueRow = {
   labels: string;
   status_id: string;
   assignee_id: string | null;
+  priority_id: string | null;
   created: string;
   updated: string;
 };
 
-type CommentRow = { id: number; issue_id: number; body: string; created: string; updated: string };
+type CommentRow = {
+  id: number;
+  issue_id: number;
+  body: string;
+  created: string;
+  updated: string;
+  author_id: string | null;
+};
 
 const ALL_FIELDS = [
   "summary",
@@ -59,6 +105,7 @@ const ALL_FIELDS = [
   "duedate",
   "labels",
   "assignee",
+  "priority",
   "created",
   "updated",
   "resolution",
@@ -93,15 +140,88 @@ export class JiraState extends DurableObject<SandboxEnv> {
       "CREATE TABLE IF NOT EXISTS issue_properties (issue_id INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (issue_id, key))",
     );
     this.sql.exec(
-      "CREATE TABLE IF NOT EXISTS comments (id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, body TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS comments (id INTEGER PRIMARY KEY, issue_id INTEGER NOT NULL, body TEXT NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL, author_id TEXT)",
     );
+    if (
+      !this.sql
+        .exec<{ name: string }>("PRAGMA table_info(comments)")
+        .toArray()
+        .some((c) => c.name === "author_id")
+    )
+      this.sql.exec("ALTER TABLE comments ADD COLUMN author_id TEXT");
+    // Added after the first release of the emulator: older local state lacks the column.
+    if (
+      !this.sql
+        .exec<{ name: string }>("PRAGMA table_info(issues)")
+        .toArray()
+        .some((c) => c.name === "priority_id")
+    )
+      this.sql.exec("ALTER TABLE issues ADD COLUMN priority_id TEXT");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS site_settings (id INTEGER PRIMARY KEY CHECK (id = 1), value TEXT NOT NULL)",
+    );
+    createRateWindowTable(this.sql);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS request_counts (endpoint TEXT PRIMARY KEY, n INTEGER NOT NULL)");
     this.outbox = new WebhookOutbox(this.sql, ctx.storage);
   }
 
   async reset(): Promise<void> {
-    for (const table of ["issues", "issue_properties", "comments", "deleted_issues"])
+    for (const table of ["issues", "issue_properties", "comments", "deleted_issues", "site_settings", "request_counts"])
       this.sql.exec(`DELETE FROM ${table}`);
+    resetRateWindows(this.sql);
     await this.outbox.reset();
+  }
+
+  /** API requests served since the last reset, by endpoint (what a client's call count is measured with). */
+  requestCounts(): { total: number; byEndpoint: Record<string, number> } {
+    const rows = this.sql.exec<{ endpoint: string; n: number }>("SELECT endpoint, n FROM request_counts").toArray();
+    return {
+      total: rows.reduce((sum, r) => sum + r.n, 0),
+      byEndpoint: Object.fromEntries(rows.map((r) => [r.endpoint, r.n])),
+    };
+  }
+
+  settings(): JiraSiteSettings {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM site_settings").toArray()[0];
+    return row
+      ? { ...DEFAULT_SITE_SETTINGS, ...(JSON.parse(row.value) as Partial<JiraSiteSettings>) }
+      : DEFAULT_SITE_SETTINGS;
+  }
+
+  /** Merges `changes` into the site's settings. Issues keep their status; switch workflows before creating issues. */
+  updateSettings(changes: Partial<JiraSiteSettings>): JiraSiteSettings {
+    const next = { ...this.settings(), ...changes };
+    this.sql.exec(
+      "INSERT INTO site_settings (id, value) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET value = excluded.value",
+      JSON.stringify(next),
+    );
+    resetRateWindows(this.sql);
+    return next;
+  }
+
+  /**
+   * Counts one API request to `endpoint` (method + route, issue keys as {id}) for /_sandbox/jira/requests, and
+   * against the burst limit when one is set (null otherwise).
+   */
+  admit(endpoint: string, accountId: string): { revoked: boolean; burst: RateWindowVerdict | null } {
+    if (this.settings().revokedAccounts.includes(accountId)) return { revoked: true, burst: null };
+    return { revoked: false, burst: this.countBurst(endpoint) };
+  }
+
+  private countBurst(endpoint: string): RateWindowVerdict | null {
+    this.sql.exec(
+      "INSERT INTO request_counts (endpoint, n) VALUES (?, 1) ON CONFLICT(endpoint) DO UPDATE SET n = n + 1",
+      endpoint,
+    );
+    const limit = this.settings().burstPerSecond;
+    const verdict = limit === null ? null : countRequest(this.sql, endpoint, limit, 1000);
+    // Refused requests are also counted under "429 <endpoint>", so a client's retries can be told apart.
+    if (verdict && !verdict.allowed)
+      this.sql.exec(
+        "INSERT INTO request_counts (endpoint, n) VALUES (?, 1) ON CONFLICT(endpoint) DO UPDATE SET n = n + 1",
+        `429 ${endpoint}`,
+      );
+    return verdict;
   }
 
   async seed(scenario: string): Promise<void> {
@@ -125,7 +245,11 @@ export class JiraState extends DurableObject<SandboxEnv> {
   }
 
   /** Creates an issue in PRIV and announces it with jira:issue_created. */
-  async create(base: string, input: NewIssue): Promise<{ id: string; key: string; self: string }> {
+  async create(
+    base: string,
+    input: NewIssue,
+    actorId: string = SANDBOX_USER.accountId,
+  ): Promise<{ id: string; key: string; self: string }> {
     const next = this.sql
       .exec<{ id: number | null; number: number | null }>(
         "SELECT MAX(id) AS id, MAX(number) AS number FROM (SELECT id, number FROM issues UNION ALL SELECT id, number FROM deleted_issues)",
@@ -136,7 +260,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
     const key = `${PROJECT.key}-${number}`;
     const now = jiraTime();
     this.sql.exec(
-      "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated, assignee_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '10000', ?, ?, ?)",
+      "INSERT INTO issues (id, key, number, summary, issuetype_id, description, duedate, labels, status_id, created, updated, assignee_id, priority_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       id,
       key,
       number,
@@ -145,11 +269,21 @@ export class JiraState extends DurableObject<SandboxEnv> {
       input.description === null || input.description === undefined ? null : JSON.stringify(input.description),
       input.duedate,
       JSON.stringify(input.labels),
+      initialStatusId(this.settings().workflow),
       now,
       now,
       input.assignee,
+      input.priorityId ?? DEFAULT_PRIORITY_ID,
     );
-    await this.emit(base, "jira:issue_created", "issue_created", id);
+    // Properties are set with the issue, in the same write: a reader never sees the issue without them.
+    for (const p of input.properties ?? [])
+      this.sql.exec(
+        "INSERT INTO issue_properties (issue_id, key, value) VALUES (?, ?, ?) ON CONFLICT(issue_id, key) DO UPDATE SET value = excluded.value",
+        id,
+        p.key,
+        JSON.stringify(p.value),
+      );
+    await this.emit(base, "jira:issue_created", "issue_created", id, {}, actorId);
     return { id: String(id), key, self: `${restBase(base)}/issue/${id}` };
   }
 
@@ -157,7 +291,8 @@ export class JiraState extends DurableObject<SandboxEnv> {
   async edit(
     base: string,
     idOrKey: string,
-    changes: Partial<Omit<NewIssue, "issueTypeId">>,
+    changes: Partial<Omit<NewIssue, "issueTypeId" | "properties">>,
+    actorId: string = SANDBOX_USER.accountId,
   ): Promise<"done" | "no_issue"> {
     const row = this.findIssue(idOrKey);
     if (!row) return "no_issue";
@@ -167,6 +302,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
       duedate: row.duedate,
       labels: (JSON.parse(row.labels) as string[]).join(" "),
       assignee: row.assignee_id,
+      priority: row.priority_id ?? DEFAULT_PRIORITY_ID,
     };
     const after = { ...before };
     if (changes.summary !== undefined) after.summary = changes.summary;
@@ -175,10 +311,16 @@ export class JiraState extends DurableObject<SandboxEnv> {
     if (changes.duedate !== undefined) after.duedate = changes.duedate;
     if (changes.labels !== undefined) after.labels = changes.labels.join(" ");
     if (changes.assignee !== undefined) after.assignee = changes.assignee;
-    // The assignee's item carries account ids in from/to and display names in the strings.
-    const id = (field: string, value: string | null | undefined) => (field === "assignee" ? (value ?? null) : null);
+    if (changes.priorityId !== undefined) after.priority = changes.priorityId;
+    // The assignee's and priority's items carry ids in from/to and display names in the strings.
+    const byId = (field: string) => field === "assignee" || field === "priority";
+    const id = (field: string, value: string | null | undefined) => (byId(field) ? (value ?? null) : null);
     const text = (field: string, value: string | null | undefined) =>
-      field === "assignee" ? ((value && userById(value)?.displayName) ?? null) : (value ?? null);
+      field === "assignee"
+        ? ((value && userById(value)?.displayName) ?? null)
+        : field === "priority"
+          ? (PRIORITIES.find((p) => p.id === value)?.name ?? null)
+          : (value ?? null);
     const items = Object.keys(before)
       .filter((field) => before[field] !== after[field])
       .map((field) => ({
@@ -193,27 +335,33 @@ export class JiraState extends DurableObject<SandboxEnv> {
       }));
     if (items.length === 0) return "done";
     this.sql.exec(
-      "UPDATE issues SET summary = ?, description = ?, duedate = ?, labels = ?, assignee_id = ?, updated = ? WHERE id = ?",
+      "UPDATE issues SET summary = ?, description = ?, duedate = ?, labels = ?, assignee_id = ?, priority_id = ?, updated = ? WHERE id = ?",
       after.summary,
       after.description,
       after.duedate,
       JSON.stringify(changes.labels ?? JSON.parse(row.labels)),
       after.assignee,
+      after.priority,
       jiraTime(),
       row.id,
     );
     const assignedOnly = items.every((item) => item.field === "assignee");
-    await this.emit(base, "jira:issue_updated", assignedOnly ? "issue_assigned" : "issue_updated", row.id, {
-      changelog: { id: String(Date.now()), items },
-    });
+    await this.emit(
+      base,
+      "jira:issue_updated",
+      assignedOnly ? "issue_assigned" : "issue_updated",
+      row.id,
+      { changelog: { id: String(Date.now()), items } },
+      actorId,
+    );
     return "done";
   }
 
   /** Deletes the issue with its properties and comments, announced by jira:issue_deleted; its id and key are never reused. */
-  async delete(base: string, idOrKey: string): Promise<boolean> {
+  async delete(base: string, idOrKey: string, actorId: string = SANDBOX_USER.accountId): Promise<boolean> {
     const row = this.findIssue(idOrKey);
     if (!row) return false;
-    await this.emit(base, "jira:issue_deleted", "issue_deleted", row.id);
+    await this.emit(base, "jira:issue_deleted", "issue_deleted", row.id, {}, actorId);
     this.sql.exec("DELETE FROM issues WHERE id = ?", row.id);
     this.sql.exec("DELETE FROM issue_properties WHERE issue_id = ?", row.id);
     this.sql.exec(
@@ -255,14 +403,16 @@ export class JiraState extends DurableObject<SandboxEnv> {
     };
   }
 
+  /** The transitions available from the issue's status in the site's workflow, as GET .../transitions lists them. */
   transitions(base: string, idOrKey: string) {
-    if (!this.findIssue(idOrKey)) return null;
-    return TRANSITIONS.map((t) => ({
+    const row = this.findIssue(idOrKey);
+    if (!row) return null;
+    return availableTransitions(this.settings().workflow, row.status_id).map((t) => ({
       id: t.id,
       name: t.name,
       to: this.statusShape(base, t.toStatusId),
       hasScreen: false,
-      isGlobal: true,
+      isGlobal: !t.from,
       isInitial: false,
       isAvailable: true,
       isConditional: false,
@@ -271,32 +421,44 @@ export class JiraState extends DurableObject<SandboxEnv> {
   }
 
   /** Moves the issue; announces the status change with jira:issue_updated and its changelog. */
-  async transition(base: string, idOrKey: string, transitionId: string): Promise<"done" | "no_issue" | "invalid"> {
+  async transition(
+    base: string,
+    idOrKey: string,
+    transitionId: string,
+    actorId: string = SANDBOX_USER.accountId,
+  ): Promise<"done" | "no_issue" | "invalid"> {
     const row = this.findIssue(idOrKey);
     if (!row) return "no_issue";
-    const transition = TRANSITIONS.find((t) => t.id === transitionId);
+    const transition = availableTransitions(this.settings().workflow, row.status_id).find((t) => t.id === transitionId);
     if (!transition) return "invalid";
     const now = jiraTime();
     this.sql.exec("UPDATE issues SET status_id = ?, updated = ? WHERE id = ?", transition.toStatusId, now, row.id);
     if (transition.toStatusId !== row.status_id) {
       const from = statusById(row.status_id);
       const to = statusById(transition.toStatusId);
-      await this.emit(base, "jira:issue_updated", "issue_generic", row.id, {
-        changelog: {
-          id: String(Date.now()),
-          items: [
-            {
-              field: "status",
-              fieldtype: "jira",
-              fieldId: "status",
-              from: from.id,
-              fromString: from.name,
-              to: to.id,
-              toString: to.name,
-            },
-          ],
+      await this.emit(
+        base,
+        "jira:issue_updated",
+        "issue_generic",
+        row.id,
+        {
+          changelog: {
+            id: String(Date.now()),
+            items: [
+              {
+                field: "status",
+                fieldtype: "jira",
+                fieldId: "status",
+                from: from.id,
+                fromString: from.name,
+                to: to.id,
+                toString: to.name,
+              },
+            ],
+          },
         },
-      });
+        actorId,
+      );
     }
     return "done";
   }
@@ -325,7 +487,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
   }
 
   /** Adds a comment; Jira announces it as jira:issue_updated (issue_commented) carrying the comment. */
-  async addComment(base: string, idOrKey: string, body: unknown) {
+  async addComment(base: string, idOrKey: string, body: unknown, actorId: string = SANDBOX_USER.accountId) {
     const row = this.findIssue(idOrKey);
     if (!row) return null;
     const id =
@@ -336,12 +498,13 @@ export class JiraState extends DurableObject<SandboxEnv> {
         .one().id ?? 9999) + 1;
     const now = jiraTime();
     this.sql.exec(
-      "INSERT INTO comments (id, issue_id, body, created, updated) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO comments (id, issue_id, body, created, updated, author_id) VALUES (?, ?, ?, ?, ?, ?)",
       id,
       row.id,
       JSON.stringify(body),
       now,
       now,
+      actorId,
     );
     this.sql.exec("UPDATE issues SET updated = ? WHERE id = ?", now, row.id);
     const comment = this.commentShape(base, {
@@ -350,8 +513,9 @@ export class JiraState extends DurableObject<SandboxEnv> {
       body: JSON.stringify(body),
       created: now,
       updated: now,
+      author_id: actorId,
     });
-    await this.emit(base, "jira:issue_updated", "issue_commented", row.id, { comment });
+    await this.emit(base, "jira:issue_updated", "issue_commented", row.id, { comment }, actorId);
     return comment;
   }
 
@@ -387,12 +551,17 @@ export class JiraState extends DurableObject<SandboxEnv> {
 
   override async alarm(): Promise<void> {
     // X-Hub-Signature: sha256=<hex HMAC-SHA256(secret, body)>, as Jira signs webhooks registered with a secret.
-    await this.outbox.deliverDue(this.webhookTarget(), async (body, _url, meta) => ({
-      "X-Hub-Signature": `sha256=${await hmacSha256Hex(JIRA_WEBHOOK_SECRET, body)}`,
-      // Stable across retries of one webhook, so receivers can deduplicate on it.
-      "X-Atlassian-Webhook-Identifier": String(meta.webhookId),
-      ...(meta.attempt > 1 ? { "X-Atlassian-Webhook-Retry": String(meta.attempt - 1) } : {}),
-    }));
+    await this.outbox.deliverDue(
+      this.webhookTarget(),
+      async (body, _url, meta) => ({
+        "X-Hub-Signature": `sha256=${await hmacSha256Hex(JIRA_WEBHOOK_SECRET, body)}`,
+        // Stable across retries of one webhook, so receivers can deduplicate on it.
+        "X-Atlassian-Webhook-Identifier": String(meta.webhookId),
+        ...(meta.attempt > 1 ? { "X-Atlassian-Webhook-Retry": String(meta.attempt - 1) } : {}),
+        // Jira retries on 408, 409, 425, 429, 5xx and timeouts only; any other answer ends the delivery.
+      }),
+      (status) => [408, 409, 425, 429].includes(status) || status >= 500,
+    );
   }
 
   // --- internals ---
@@ -403,13 +572,15 @@ export class JiraState extends DurableObject<SandboxEnv> {
     eventTypeName: string,
     issueId: number,
     extra: Record<string, unknown> = {},
+    actorId: string = SANDBOX_USER.accountId,
   ): Promise<void> {
     const row = this.sql.exec<IssueRow>("SELECT * FROM issues WHERE id = ?", issueId).one();
     const body = {
       timestamp: Date.now(),
       webhookEvent,
       issue_event_type_name: eventTypeName,
-      user: userShape(base, SANDBOX_USER),
+      // Who made the change: a receiver tells its own edits from people's by this accountId.
+      user: userShape(base, userById(actorId) ?? SANDBOX_USER),
       issue: this.shape(base, row, ["*all"]),
       ...extra,
     };
@@ -435,7 +606,26 @@ export class JiraState extends DurableObject<SandboxEnv> {
     else if (clause.field === "status")
       hit =
         statusById(row.status_id).name.toLowerCase() === clause.value.toLowerCase() || clause.value === row.status_id;
-    else {
+    else if (clause.field === "statusCategory") {
+      const category = statusById(row.status_id).statusCategory;
+      const v = clause.value.toLowerCase();
+      hit = v === category.key || v === category.name.toLowerCase() || v === String(category.id);
+    } else if (clause.field === "labels") hit = (JSON.parse(row.labels) as string[]).includes(clause.value);
+    else if (clause.field === "duedate") {
+      const due = row.duedate;
+      const v = clause.value;
+      if (!clause.comparison) hit = due === v;
+      else if (due === null) return false;
+      else
+        hit =
+          clause.comparison === "<"
+            ? due < v
+            : clause.comparison === "<="
+              ? due <= v
+              : clause.comparison === ">"
+                ? due > v
+                : due >= v;
+    } else {
       const prop = this.sql
         .exec<{ value: string }>(
           "SELECT value FROM issue_properties WHERE issue_id = ? AND key = ?",
@@ -491,6 +681,10 @@ export class JiraState extends DurableObject<SandboxEnv> {
         duedate: row.duedate,
         labels: JSON.parse(row.labels) as string[],
         assignee: assignee ? userShape(base, assignee) : null,
+        priority: (() => {
+          const p = PRIORITIES.find((x) => x.id === (row.priority_id ?? DEFAULT_PRIORITY_ID)) ?? PRIORITIES[2];
+          return { self: `${restBase(base)}/priority/${p.id}`, id: p.id, name: p.name };
+        })(),
         created: row.created,
         updated: row.updated,
         resolution: done ? { id: "10000", name: "Done" } : null,
@@ -512,7 +706,7 @@ export class JiraState extends DurableObject<SandboxEnv> {
   }
 
   private commentShape(base: string, row: CommentRow) {
-    const author = userShape(base, SANDBOX_USER);
+    const author = userShape(base, (row.author_id && userById(row.author_id)) || SANDBOX_USER);
     return {
       self: `${restBase(base)}/issue/${row.issue_id}/comment/${row.id}`,
       id: String(row.id),

@@ -1,13 +1,15 @@
 // The Jira site's users. Jira Cloud shows an email only where the user's profile visibility allows it: the field is
 // then left out of every user object, though a query on the full address still finds the user.
 
-interface SiteUser {
+export interface SiteUser {
   accountId: string;
   displayName: string;
   email: string;
   emailVisible: boolean;
   timeZone: string;
   locale: string;
+  /** The user's API token: basic auth is base64(email:token). */
+  apiToken: string;
 }
 
 /** The account behind the sandbox's basic-auth credentials. */
@@ -18,6 +20,7 @@ export const SANDBOX_USER: SiteUser = {
   emailVisible: true,
   timeZone: "Europe/Paris",
   locale: "en_US",
+  apiToken: "sandbox-jira",
 };
 
 export const SITE_USERS: readonly SiteUser[] = [
@@ -30,6 +33,7 @@ export const SITE_USERS: readonly SiteUser[] = [
     emailVisible: false,
     timeZone: "Europe/Paris",
     locale: "fr_FR",
+    apiToken: "sandbox-jira-claire",
   },
   {
     accountId: "712020:8a4b6c2d-1e3f-4a5b-9c7d-0e1f2a3b4c5d",
@@ -38,8 +42,26 @@ export const SITE_USERS: readonly SiteUser[] = [
     emailVisible: true,
     timeZone: "Europe/Paris",
     locale: "fr_FR",
+    apiToken: "sandbox-jira-paul",
   },
 ];
+
+/**
+ * The user behind an `Authorization: Basic base64(email:apiToken)` header, or undefined. Besides the automation
+ * account, the people of the site have tokens too, so a test can act as a person (a human moving an issue to Done)
+ * and the webhook's `user` is then that person, as in Jira.
+ */
+export function userByBasicAuth(header: string | undefined): SiteUser | undefined {
+  const match = /^Basic\s+(\S+)$/.exec(header ?? "");
+  if (!match?.[1]) return undefined;
+  let decoded: string;
+  try {
+    decoded = atob(match[1]);
+  } catch {
+    return undefined;
+  }
+  return SITE_USERS.find((u) => decoded === `${u.email}:${u.apiToken}`);
+}
 
 export function userById(accountId: string): SiteUser | undefined {
   return SITE_USERS.find((u) => u.accountId === accountId);

@@ -188,8 +188,6 @@ CREATE TABLE IF NOT EXISTS job_data (
 const RUNNABLE = "state IN ('queued', 'running')";
 const MAX_JOBS_PER_ALARM = 25;
 const MAX_CALLBACK_TRIES = 20;
-/** Longest wait for one ROUTER.complete call. */
-const CALLBACK_TIMEOUT_MS = 10_000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -223,6 +221,7 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
     maxAttempts: def.jobRetry?.maxAttempts ?? 8,
     baseDelayMs: def.jobRetry?.baseDelayMs ?? 5_000,
     maxDelayMs: def.jobRetry?.maxDelayMs ?? 3_600_000,
+    callbackTimeoutMs: def.jobRetry?.callbackTimeoutMs ?? 10_000,
   };
 
   return class ConnectorJobsBase extends DurableObject<Env> implements ConnectorJobsRpc {
@@ -536,7 +535,7 @@ export function connectorJobs<Env, Config>(def: ConnectorDefinition<Env, Config>
           // A hung router must not hold this alarm (and the key's next jobs): give up on the call, try again later.
           result = await withTimeout(
             router.complete(c.event_id, c.connector, c.job_id, JSON.parse(c.outcome) as FinalConnectorOutcome),
-            CALLBACK_TIMEOUT_MS,
+            policy.callbackTimeoutMs,
             "router callback timed out",
           );
         } catch (error) {

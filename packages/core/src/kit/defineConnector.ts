@@ -53,6 +53,8 @@ export interface JobRetryPolicy {
   baseDelayMs?: number;
   /** Default 3_600_000 ms (1 h). */
   maxDelayMs?: number;
+  /** Longest wait for one ROUTER.complete call before it is abandoned and tried again later; default 10_000 ms. */
+  callbackTimeoutMs?: number;
 }
 
 export interface ConnectorSpec<Env, Config> {

@@ -1,6 +1,7 @@
 // testDastraConnector() run against the kit's fixture connector, as each connector runs it against itself:
 // side effects are the fixture's writes seen by the scripted provider; outage and permission errors are the
 // provider answering 503 (Retry-After 30 s) or 403 to every call.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, expect, it, type MockInstance, vi } from "vitest";
 import type { ConnectorEvent } from "../../src/connectorContract";
@@ -13,7 +14,12 @@ let warnLog: MockInstance;
 beforeAll(() => {
   warnLog = vi.spyOn(console, "warn").mockImplementation(() => {});
 });
-afterAll(() => {
+afterAll(async () => {
+  // The outage check leaves a job waiting 30 s for its next run: erase it, so it never runs during another file's test.
+  await runInDurableObject(jobs(`dsr:${50_002}`), async (_instance, state) => {
+    await state.storage.deleteAlarm();
+    await state.storage.deleteAll();
+  });
   vi.restoreAllMocks();
 });
 

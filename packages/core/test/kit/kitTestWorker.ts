@@ -119,7 +119,7 @@ export const fixture = defineConnector<KitTestEnv, Config>({
       };
     },
   },
-  jobRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+  jobRetry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50, callbackTimeoutMs: 200 },
 });
 
 export { ProviderRateLimiter } from "../../src/kit/providerRateLimiter";
