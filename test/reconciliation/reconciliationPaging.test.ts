@@ -1,7 +1,7 @@
 // Issue 13, second reproduction, end to end: 110 DSRs created while the sandbox drops their webhooks; reconciliation
 // reads page 1, page 2 is answered 429 and retried, and DSR 1 is edited meanwhile. Page-numbered reconciliation never
-// delivered DSR 101, in that run or any later one. Then (issue 7, "echo at batch scale"): the router's outcome
-// reports moved every DSR's dateUpdate; the next run feeds none of them back, only the one real edit.
+// delivered DSR 101, in that run or any later one. Then (issue 7, "echo at batch scale"): the router's 110 outcome
+// reports (its own writes) are read by the next run and none is fed back, only the one real edit.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recorded, routerAdmin, sandboxControl, sandboxDastra, startRouterStack, waitFor } from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
@@ -68,8 +68,9 @@ describe("reconciliation pages by key", () => {
     expect(delivered.map((d) => d.dataId)).toContain(String(ids[100])); // DSR 101
     expect(delivered).toHaveLength(110);
 
-    // Every creation gets its outcome report (a message on the DSR, written with the router's own key), which moves
-    // the DSR's dateUpdate. Wait for them, then the next run: only DSR 1's real edit is new.
+    // Every creation gets its outcome report, written with the router's own key: by default one report Task per DSR
+    // (recognised as the router's own), as a message it moves the DSR's dateUpdate only. Wait for them, then the next
+    // run: only DSR 1's real edit is new.
     await waitFor(
       "110 outcome reports",
       async () => {
