@@ -258,8 +258,13 @@ async function runHistory(steps: Step[]): Promise<void> {
   await sandboxControl(stack, "/faults/dastra", "DELETE");
   await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { dropRate: 0, delayMs: 0 });
   await new Promise((r) => setTimeout(r, LAG_MS + 20));
-  const last = await reconcile();
-  expect(last.ok).toBe(true);
+  // On a fast machine the histories outrun the router's own 500/min Dastra budget: the final pass waits for it.
+  let last = await reconcile();
+  for (let i = 0; !last.ok && i < 45; i++) {
+    await new Promise((r) => setTimeout(r, 2000));
+    last = await reconcile();
+  }
+  expect(last.ok, last.error).toBe(true);
   await sandboxControl(stack, "/dastra/webhooks/flush", "POST");
   for (let idle = false, tries = 0; !idle; tries++) {
     idle = true;
