@@ -1,7 +1,7 @@
 // `pnpm demo [--exit]`: the whole local stack, and a privacy officer's day played against the sandbox's Dastra API.
 // Each step says what it did and checks what each connector did, reading only the emulators' state (never a
 // connector's own word). Personal data is masked in everything printed. Exit code 1 names the step that failed.
-import { maskText } from "@dastra/core/maskPersonalData";
+import { maskText } from "../packages/core/src/maskPersonalData";
 import { KNOWN_WORKERS, type KnownWorker, type LocalStack, startStack } from "../test/stack/localStack";
 
 const EXIT_AT_END = process.argv.includes("--exit");

@@ -77,7 +77,9 @@ describe("router in the local stack", () => {
   });
 
   it("catches a connector up after an outage: none lost, none doubled, the others unaffected", async () => {
-    await setConnector(stack, "crm", { outageForMs: 1500 });
+    // The outage is long enough that "the others got everything during it" does not hang on the machine's speed.
+    const OUTAGE_MS = 8000;
+    await setConnector(stack, "crm", { outageForMs: OUTAGE_MS });
     const started = Date.now();
     const dsrs: { id: number }[] = [];
     for (let i = 0; i < 5; i++) dsrs.push(await createDsr(stack, `Outage test ${i}`));
@@ -88,7 +90,7 @@ describe("router in the local stack", () => {
         return true;
       });
     }
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(OUTAGE_MS);
     for (const d of dsrs) expect(await creationsOf(d.id, "crm")).toHaveLength(0);
     // After the outage CRM gets each once (at-least-once; no duplicate here).
     await waitFor("crm catch-up", async () => {

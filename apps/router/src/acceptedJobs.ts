@@ -35,12 +35,13 @@ export function completeAcceptedJob(
   }
   const failed = outcome.status === "failed";
   sql.exec(
-    `UPDATE deliveries SET state = ?, next_at = NULL, last_error = ?, summary = ?, job_id = NULL, updated_at = ?
-     WHERE event_seq = ? AND connector = ? AND state = 'accepted' AND job_id = ?`,
+    `UPDATE deliveries SET state = ?, next_at = NULL, last_error = ?, summary = ?, job_id = NULL, updated_at = ?,
+     needs_review = ? WHERE event_seq = ? AND connector = ? AND state = 'accepted' AND job_id = ?`,
     outcome.status,
     failed ? outcome.reason : null,
     outcome.summary,
     now,
+    outcome.status === "done" && outcome.needsReview === true ? 1 : 0,
     row.event_seq,
     connector,
     jobId,

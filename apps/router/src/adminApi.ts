@@ -68,6 +68,13 @@ export const adminApi = new Hono<{ Bindings: Env }>()
       return jsonError(c, 404, "unknown_connector", `No connector named ${connector} in ROUTES`);
     }
     const result = await eventLogStub(c.env).replay(c.req.param("id"), connector);
+    if (result === "body_deleted")
+      return jsonError(
+        c,
+        409,
+        "body_deleted",
+        "The event's body was deleted (retention or erasure): only its metadata is left",
+      );
     return result ? c.json(result, 202) : jsonError(c, 404, "not_found", "No event with this id");
   })
   .post("/connectors/:connector/replay-dead-letters", async (c) => {

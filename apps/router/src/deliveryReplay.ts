@@ -7,11 +7,21 @@ import { routesFrom } from "./routingTable";
 
 /**
  * Queues an event again for every connector it was routed to, or for one connector (routed or not).
- * Null when no event has this id.
+ * Null when no event has this id; "body_deleted" when its body is gone (retention or erasure): only metadata is
+ * left, and delivering that would hand connectors a DSR without its content.
  */
-export function replayEvent(sql: SqlStorage, env: Env, id: string, now: number, connector?: string): string[] | null {
-  const row = sql.exec<{ seq: number }>("SELECT seq FROM events WHERE id = ?", id).toArray()[0];
+export function replayEvent(
+  sql: SqlStorage,
+  env: Env,
+  id: string,
+  now: number,
+  connector?: string,
+): string[] | "body_deleted" | null {
+  const row = sql
+    .exec<{ seq: number; body_deleted_at: number | null }>("SELECT seq, body_deleted_at FROM events WHERE id = ?", id)
+    .toArray()[0];
   if (!row) return null;
+  if (row.body_deleted_at !== null) return "body_deleted";
   let connectors = sql
     .exec<{ connector: string }>("SELECT connector FROM deliveries WHERE event_seq = ?", row.seq)
     .toArray()
@@ -34,12 +44,13 @@ export function replayEvent(sql: SqlStorage, env: Env, id: string, now: number, 
   return connectors;
 }
 
-/** Queues again every dead letter (failed or exhausted) of one connector. Returns how many. */
+/** Queues again every dead letter (failed or exhausted) of one connector whose event body is still stored. Returns how many. */
 export function replayDeadLetters(sql: SqlStorage, connector: string, now: number): number {
   return sql.exec(
     `UPDATE deliveries SET state = 'pending', attempts = 0, next_at = ?, source = 'replay', last_error = NULL, job_id = NULL,
        generation = generation + 1, updated_at = ?
-     WHERE connector = ? AND state IN ('failed', 'dead')`,
+     WHERE connector = ? AND state IN ('failed', 'dead')
+       AND event_seq IN (SELECT seq FROM events WHERE body_deleted_at IS NULL)`,
     now,
     now,
     connector,

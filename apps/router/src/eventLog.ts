@@ -42,6 +42,8 @@ import { type ErasureView, listErasures, type PruneResult, pruneStoredBodies } f
 // getEvent's answer, as callers of the Durable Object see it.
 export type { EventDetail };
 
+/** How often the alarm prunes stored bodies (retention, erasure), in ms; the cron and a backlog prune sooner. */
+const PRUNE_EVERY_MS = 60_000;
 /** How long an alarm run waits for its lanes before leaving slow ones to finish on their own. */
 const LANE_WAIT_MS = 200;
 
@@ -56,6 +58,9 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
   /** Connectors whose lane is still delivering (possibly past the alarm that started it). */
   private readonly busyLanes = new Set<string>();
   private inAlarm = false;
+  /** When this instance last pruned stored bodies, and whether that pass left more to do. */
+  private lastPruneAt = 0;
+  private pruneBacklog = false;
   /** Outcome reports run beside the lanes, with their own time budget: a slow Dastra never delays a delivery. */
   private readonly reporter: OutcomeReporter;
 
@@ -131,11 +136,11 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
     return deliveryCounts(this.sql);
   }
 
-  async replay(id: string, connector?: string): Promise<{ replayed: string[] } | null> {
+  async replay(id: string, connector?: string): Promise<{ replayed: string[] } | "body_deleted" | null> {
     await this.inbox.process();
     const now = Date.now();
     const replayed = replayEvent(this.sql, this.env, id, now, connector);
-    if (replayed === null) return null;
+    if (replayed === null || replayed === "body_deleted") return replayed;
     if (replayed.length > 0) await this.wakeAt(now);
     return { replayed };
   }
@@ -162,6 +167,8 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
 
   private prune(now: number): PruneResult {
     const result = this.ctx.storage.transactionSync(() => pruneStoredBodies(this.sql, this.env, now));
+    this.lastPruneAt = now;
+    this.pruneBacklog = result.more;
     if (result.retention || result.erasure || result.quarantine) this.log.info("stored bodies deleted", { ...result });
     return result;
   }
@@ -285,9 +292,10 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
     // Learn the router's own Dastra user before its reports write (once); never waited on here.
     void this.learnOwnUserBeforeWriting();
     this.reporter.kick();
-    const pruned = this.prune(Date.now());
+    // Retention is measured in days: one pass a minute is plenty, and busy bursts of alarms skip it.
+    const pruned = Date.now() - this.lastPruneAt >= PRUNE_EVERY_MS || this.pruneBacklog ? this.prune(Date.now()) : null;
     await this.scheduleNextAlarm();
-    if (pruned.more) await this.wakeAt(Date.now() + INTAKE_QUIET_MS);
+    if (pruned?.more) await this.wakeAt(Date.now() + INTAKE_QUIET_MS);
   }
 
   /**

@@ -70,7 +70,6 @@ export function createEventLogSchema(sql: SqlStorage): void {
     );
     CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(next_at) WHERE next_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS deliveries_lane ON deliveries(connector, next_at) WHERE next_at IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(connector, state);
     CREATE TABLE IF NOT EXISTS quarantine (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       received_at INTEGER NOT NULL,
@@ -110,10 +109,11 @@ function migrateDeliveryGenerations(sql: SqlStorage): void {
     sql.exec("ALTER TABLE deliveries ADD COLUMN generation INTEGER NOT NULL DEFAULT 0");
   if (!columns.some((c) => c.name === "job_id")) sql.exec("ALTER TABLE deliveries ADD COLUMN job_id TEXT");
   // Filtered lists walk these newest first; the (connector, state) index they replace is a prefix of one of them.
+  // A connector-only list walks the primary key (event_seq, connector) backwards: nearly every event goes to every
+  // connector, so it stops after about `limit` rows.
   sql.exec(`
     CREATE INDEX IF NOT EXISTS deliveries_by_state ON deliveries(state, event_seq);
     CREATE INDEX IF NOT EXISTS deliveries_by_connector_state ON deliveries(connector, state, event_seq);
-    CREATE INDEX IF NOT EXISTS deliveries_by_connector ON deliveries(connector, event_seq);
     DROP INDEX IF EXISTS deliveries_state;
     CREATE INDEX IF NOT EXISTS events_report_pending ON events(seq, report_next_at) WHERE report = 'pending';
   `);

@@ -239,6 +239,7 @@ const Dashboard: FC<{
 const NOTICES: Record<string, (n: number, connectors: string) => string> = {
   replay_queued: (_n, connectors) => `Replay queued for ${connectors || "no connector"}`,
   no_event: () => "No such event",
+  body_deleted: () => "Not replayed: the event's body was deleted (retention or erasure)",
   dead_letters_queued: (n, connectors) => `${n} dead letters of ${connectors} queued again`,
 };
 
@@ -335,6 +336,7 @@ export const statusPage = new Hono<{ Bindings: Env }>()
     if (form instanceof Response) return form;
     const connector = typeof form.connector === "string" && form.connector ? form.connector : undefined;
     const result = await eventLogStub(c.env).replay(c.req.param("id"), connector);
+    if (result === "body_deleted") return c.redirect(noticeUrl("body_deleted"), 303);
     return c.redirect(result ? noticeUrl("replay_queued", result.replayed) : noticeUrl("no_event"), 303);
   })
   .post("/connectors/:connector/replay-dead-letters", async (c) => {

@@ -96,6 +96,11 @@ describe("retention of stored webhook bodies", () => {
       ["done", "Tasks: recorded DataSubjectCreation"],
     ]);
     expect(logged(info)).toContainEqual(expect.objectContaining({ msg: "stored bodies deleted", retention: 1 }));
+
+    // A replay would hand connectors a DSR without its content: refused, with the reason.
+    const replay = await admin(`/events/${id}/replay`, { method: "POST" });
+    expect(replay.status).toBe(409);
+    expect(await replay.json()).toMatchObject({ error: "body_deleted" });
   });
 
   it("deletes quarantined bodies after the same retention", async () => {

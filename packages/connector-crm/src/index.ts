@@ -1,23 +1,22 @@
-import { WorkerEntrypoint } from "cloudflare:workers";
-import {
-  type ConnectorDescription,
-  type ConnectorEvent,
-  type DastraConnector,
-  notHandledOutcome,
-} from "@dastra/core/connectorContract";
-import { Hono } from "hono";
+import { connectorJobs } from "@dastra/core/kit/connectorJob";
+import { connectorEntrypoint } from "@dastra/core/kit/defineConnector";
+import { crmApp } from "./crm.app";
+import { crm } from "./crm.connector";
+import { COMPANY_SYNC, type CrmEnv, crmState } from "./crmEnv";
 
-const description: ConnectorDescription = { name: "crm", label: "CRM (HubSpot)", events: [] };
+export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
+export { CrmState } from "./crmState";
+export { WebhookInbox } from "./inbound/webhookInbox";
 
-/** RPC entrypoint the router calls. This build handles no event yet: each becomes a replayable dead letter. */
-export class CrmConnector extends WorkerEntrypoint implements DastraConnector {
-  describe() {
-    return description;
-  }
+/** RPC entrypoint the router binds (service binding CONNECTOR_CRM, entrypoint CrmConnector). */
+export class CrmConnector extends connectorEntrypoint(crm) {}
+/** The kit's per-DSR job ledger, bound as JOBS. */
+export class ConnectorJobs extends connectorJobs(crm) {}
 
-  async handle(event: ConnectorEvent) {
-    return notHandledOutcome(description.label, event);
-  }
-}
-
-export default new Hono().get("/", (c) => c.json(description));
+export default {
+  fetch: crmApp.fetch,
+  /** Cron: start the companies → Actors sync (a running one goes on from its cursor). */
+  async scheduled(_controller: ScheduledController, env: CrmEnv): Promise<void> {
+    await crmState(env, COMPANY_SYNC).startCompanySync();
+  },
+} satisfies ExportedHandler<CrmEnv>;

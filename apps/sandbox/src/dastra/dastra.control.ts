@@ -15,6 +15,7 @@ const dastra = (env: SandboxBindings["Bindings"]) => env.DASTRA.get(env.DASTRA.i
 
 dastraControl.get("/state", async (c) => c.json(await dastra(c.env).state()));
 dastraControl.get("/deliveries", async (c) => c.json({ deliveries: await dastra(c.env).deliveries() }));
+dastraControl.get("/rate-refusals", async (c) => c.json({ refused: await dastra(c.env).rateRefusals() }));
 dastraControl.get("/settings", async (c) => c.json(await dastra(c.env).settings()));
 
 for (const path of ["/settings", "/webhooks/settings"]) {

@@ -234,6 +234,11 @@ export class DastraState extends DurableObject<SandboxEnv> {
     }
   }
 
+  /** 429s answered per API key since the last reset (GET /_sandbox/dastra/rate-refusals). */
+  rateRefusals(): Record<string, number> {
+    return this.rates.refusals();
+  }
+
   rateLimitingState(clientId: string): { clientId: string; limits: RateWindowState[] } {
     return { clientId, limits: this.rates.state(clientId, this.settings().rateWindowScale) };
   }

@@ -22,6 +22,7 @@ export class RateLimiter {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS rate_windows (client_id TEXT NOT NULL, base_ms INTEGER NOT NULL, started_at INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (client_id, base_ms))",
     );
+    sql.exec("CREATE TABLE IF NOT EXISTS rate_refusals (client_id TEXT PRIMARY KEY, count INTEGER NOT NULL)");
   }
 
   private current(
@@ -47,6 +48,10 @@ export class RateLimiter {
     const windows = RATE_LIMITS.map((l) => ({ ...l, ...this.current(clientId, l.windowMs, scale, now) }));
     const full = windows.filter((w) => w.count >= w.limit);
     if (full.length) {
+      this.sql.exec(
+        "INSERT INTO rate_refusals (client_id, count) VALUES (?, 1) ON CONFLICT(client_id) DO UPDATE SET count = count + 1",
+        clientId,
+      );
       const waitMs = Math.max(...full.map((w) => w.startedAt + w.lengthMs - now));
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
     }
@@ -75,7 +80,14 @@ export class RateLimiter {
     });
   }
 
+  /** How many requests each client had refused with 429 since the last clear (tests and benchmarks count them). */
+  refusals(): Record<string, number> {
+    const rows = this.sql.exec<{ client_id: string; count: number }>("SELECT * FROM rate_refusals").toArray();
+    return Object.fromEntries(rows.map((r) => [r.client_id, r.count]));
+  }
+
   clear(): void {
     this.sql.exec("DELETE FROM rate_windows");
+    this.sql.exec("DELETE FROM rate_refusals");
   }
 }

@@ -3,7 +3,14 @@ import * as z from "zod/mini";
 import { type SandboxBindings, type SandboxEnv, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import { hubspotError } from "./hubspotError";
-import { type HubspotObjectType, isObjectType, OBJECT_TYPES, type Properties, SINGULAR } from "./hubspotObjects";
+import {
+  type HubspotObjectType,
+  isObjectType,
+  OBJECT_TYPES,
+  type Properties,
+  propertyDefinitions,
+  SINGULAR,
+} from "./hubspotObjects";
 
 export const HUBSPOT_TOKEN = "sandbox-hubspot";
 
@@ -107,7 +114,7 @@ hubspotApp.use("*", faultInjection("hubspot"));
 // Private-app tokens: Authorization: Bearer sandbox-hubspot.
 hubspotApp.use("*", async (c, next) => {
   const header = c.req.header("Authorization") ?? "";
-  if (header !== `Bearer ${HUBSPOT_TOKEN}`) {
+  if (header !== `Bearer ${HUBSPOT_TOKEN}` || (await hubspotState(c.env).tokenRevoked())) {
     return hubspotError(
       c,
       401,
@@ -119,11 +126,13 @@ hubspotApp.use("*", async (c, next) => {
   c.header("X-HubSpot-RateLimit-Max", String(verdict.limit));
   c.header("X-HubSpot-RateLimit-Remaining", String(verdict.remaining));
   c.header("X-HubSpot-RateLimit-Interval-Milliseconds", String(verdict.windowMs));
-  if (!verdict.allowed) {
-    c.header("Retry-After", String(Math.max(1, Math.ceil(verdict.resetInMs / 1000))));
-    return hubspotError(c, 429, "RATE_LIMITS", "You have reached your ten_secondly_rolling limit.", {
+  c.header("X-HubSpot-RateLimit-Daily", String(verdict.dailyLimit));
+  c.header("X-HubSpot-RateLimit-Daily-Remaining", String(verdict.dailyRemaining));
+  if (verdict.policy) {
+    // No Retry-After: HubSpot's 429 names the policy in the body only (developers.hubspot.com, API usage guidelines).
+    return hubspotError(c, 429, "RATE_LIMITS", `You have reached your ${verdict.policy.toLowerCase()} limit.`, {
       errorType: "RATE_LIMIT",
-      policyName: "TEN_SECONDLY_ROLLING",
+      policyName: verdict.policy,
     });
   }
   return next();
@@ -144,6 +153,7 @@ const unknownType = (type: string) =>
 hubspotApp.post("/crm/v3/objects/contacts/gdpr-delete", async (c) => {
   const body = await parseBody(c.req.raw, gdprDeleteInput);
   if (!body.ok) return hubspotError(c, 400, "VALIDATION_ERROR", body.message);
+  // 204 also for an unknown email (blocklisted); 404 only for an unknown id.
   const deleted = await hubspotState(c.env).gdprDelete(body.data.objectId, body.data.idProperty);
   if (!deleted) return hubspotError(c, 404, "OBJECT_NOT_FOUND", "resource not found");
   return c.body(null, 204);
@@ -255,6 +265,62 @@ hubspotApp.delete("/crm/v3/objects/:type/:id", async (c) => {
   if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
   await hubspotState(c.env).archive(type, c.req.param("id"));
   return c.body(null, 204);
+});
+
+// Property metadata with labels (spec: CRM/Properties v3, GET /crm/v3/properties/{objectType}).
+hubspotApp.get("/crm/v3/properties/:type", (c) => {
+  const type = objectType(c);
+  if (!type) return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(c.req.param("type")));
+  const now = "2019-08-06T02:41:08.000Z";
+  return c.json({
+    results: propertyDefinitions(type).map((p) => ({ ...p, createdAt: now, updatedAt: now, archived: false })),
+  });
+});
+
+// Associations v4 of one object (spec: CRM/Associations v4, GET /crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}).
+hubspotApp.get("/crm/v4/objects/:type/:id/associations/:toType", async (c) => {
+  const type = objectType(c);
+  const toType = c.req.param("toType");
+  if (!type || !isObjectType(toType))
+    return hubspotError(c, 400, "VALIDATION_ERROR", unknownType(type ? toType : c.req.param("type")));
+  const limit = Number(c.req.query("limit") ?? 500);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+    return hubspotError(c, 400, "VALIDATION_ERROR", "limit must be an integer between 1 and 500");
+  const after = c.req.query("after");
+  if (after !== undefined && !/^\d+$/.test(after))
+    return hubspotError(c, 400, "VALIDATION_ERROR", "after must be a paging cursor returned by a previous page");
+  const page = await hubspotState(c.env).associationsV4(type, c.req.param("id"), toType, limit, after);
+  // An unknown or archived object simply has no associations.
+  if (!page) return c.json({ results: [] });
+  const url = new URL(c.req.url);
+  if (page.next) url.searchParams.set("after", page.next);
+  return c.json({
+    results: page.results,
+    ...(page.next ? { paging: { next: { after: page.next, link: url.toString() } } } : {}),
+  });
+});
+
+const EMAIL_CHANNEL = "channel must be EMAIL, the only channel of the communication preferences v4 API";
+
+// Communication preferences v4: unsubscribe from all email, and read that status back.
+hubspotApp.post("/communication-preferences/v4/statuses/:email/unsubscribe-all", async (c) => {
+  if (c.req.query("channel") !== "EMAIL") return hubspotError(c, 400, "VALIDATION_ERROR", EMAIL_CHANNEL);
+  const startedAt = new Date().toISOString();
+  const results = await hubspotState(c.env).unsubscribeAll(c.req.param("email"));
+  return c.json({
+    status: "COMPLETE",
+    results,
+    requestedAt: startedAt,
+    startedAt,
+    completedAt: new Date().toISOString(),
+  });
+});
+
+hubspotApp.get("/communication-preferences/v4/statuses/:email/unsubscribe-all", async (c) => {
+  if (c.req.query("channel") !== "EMAIL") return hubspotError(c, 400, "VALIDATION_ERROR", EMAIL_CHANNEL);
+  const startedAt = new Date().toISOString();
+  const results = await hubspotState(c.env).wideStatuses(c.req.param("email"));
+  return c.json({ status: "COMPLETE", results, startedAt, completedAt: new Date().toISOString() });
 });
 
 hubspotApp.get("/communication-preferences/v3/status/email/:email", async (c) => {

@@ -19,6 +19,7 @@ export const DEFAULT_SEED: SeedObject[] = [
     id: 101,
     properties: {
       email: "jane.doe@example.com",
+      hs_additional_emails: "j.doe@acme.example",
       firstname: "Jane",
       lastname: "Doe",
       phone: "+33 1 23 45 67 89",
@@ -54,7 +55,8 @@ export const DEFAULT_SEED: SeedObject[] = [
       pipeline: "default",
       closedate: "2026-09-30T00:00:00.000Z",
     },
-    associatedWith: [201],
+    // John is on this deal too: someone else's data, which an export of Jane's only links to.
+    associatedWith: [201, 102],
   },
   {
     type: "deals",

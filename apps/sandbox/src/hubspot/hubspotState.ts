@@ -11,6 +11,7 @@ import {
 import { WebhookOutbox } from "../emulation/webhookOutbox";
 import type { SandboxEnv } from "../env";
 import {
+  ASSOCIATION_TYPE_IDS,
   associationLabel,
   DEFAULT_PROPERTIES,
   type HubspotObject,
@@ -24,6 +25,9 @@ export const HUBSPOT_APP_SECRET = "sandbox-hubspot-secret";
 export const HUBSPOT_PORTAL_ID = 62515;
 const RATE_LIMIT = 100;
 const RATE_WINDOW_MS = 10_000;
+const DAY_MS = 86_400_000;
+/** Free/Starter private apps: 250,000 requests per day (developers.hubspot.com, API usage guidelines). */
+const DAILY_LIMIT = 250_000;
 const SUBSCRIPTION_IDS = {
   "contact.creation": 1,
   "contact.propertyChange": 2,
@@ -74,6 +78,28 @@ export interface SubscriptionStatus {
   legalBasisExplanation: string | null;
 }
 
+/** One association as associations v4 lists it (spec: CRM/Associations v4 `MultiAssociatedObjectWithLabel`). */
+export interface AssociationV4 {
+  toObjectId: string;
+  associationTypes: { category: "HUBSPOT_DEFINED"; typeId: number; label: string | null }[];
+}
+
+/** The portal-wide "unsubscribed from all email" status (spec: Communication Preferences v4 `PublicWideStatus`). */
+export interface WideStatus {
+  channel: "EMAIL";
+  status: "UNSUBSCRIBED";
+  subscriberIdString: string;
+  timestamp: string;
+  wideStatusType: "PORTAL_WIDE";
+}
+
+/** The rate verdict with the daily budget beside the 10-second one (HubSpot's two policies). */
+export type HubspotRateVerdict = RateWindowVerdict & {
+  policy: "TEN_SECONDLY_ROLLING" | "DAILY" | null;
+  dailyLimit: number;
+  dailyRemaining: number;
+};
+
 export type CreateResult = { ok: true; object: HubspotObject } | { ok: false; existingId: string };
 export type UnsubscribeResult = { ok: true; status: SubscriptionStatus } | { ok: false; message: string };
 
@@ -107,12 +133,28 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       "CREATE TABLE IF NOT EXISTS gdpr_deletions (object_id TEXT NOT NULL, email TEXT, deleted_at TEXT NOT NULL)",
     );
     this.sql.exec("CREATE TABLE IF NOT EXISTS id_counter (next INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS email_blocklist (email TEXT PRIMARY KEY, at TEXT NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS token_revoked (id INTEGER PRIMARY KEY CHECK (id = 1))");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS wide_unsubscribes (email TEXT PRIMARY KEY, at TEXT NOT NULL)");
+    this.sql.exec(
+      "CREATE TABLE IF NOT EXISTS daily_budget (id INTEGER PRIMARY KEY CHECK (id = 1), max INTEGER NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL)",
+    );
     createRateWindowTable(this.sql);
     this.outbox = new WebhookOutbox(this.sql, ctx.storage);
   }
 
   async reset(): Promise<void> {
-    for (const table of ["objects", "associations", "subscriptions", "gdpr_deletions", "id_counter"]) {
+    for (const table of [
+      "objects",
+      "associations",
+      "subscriptions",
+      "gdpr_deletions",
+      "id_counter",
+      "wide_unsubscribes",
+      "daily_budget",
+      "token_revoked",
+      "email_blocklist",
+    ]) {
       this.sql.exec(`DELETE FROM ${table}`);
     }
     resetRateWindows(this.sql);
@@ -142,13 +184,138 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     setWindowScale(this.sql, scale);
   }
 
-  hit(token: string): RateWindowVerdict {
-    return countRequest(
+  /** Revokes (or restores) the private-app token: every API call then answers 401, as after a token rotation. */
+  setTokenRevoked(revoked: boolean): void {
+    if (revoked) this.sql.exec("INSERT OR IGNORE INTO token_revoked (id) VALUES (1)");
+    else this.sql.exec("DELETE FROM token_revoked");
+  }
+
+  tokenRevoked(): boolean {
+    return this.sql.exec("SELECT 1 FROM token_revoked").toArray().length > 0;
+  }
+
+  /** Sets the daily request budget (default 250,000), so a test can reach HubSpot's DAILY policy. */
+  setDailyLimit(max: number): void {
+    this.sql.exec(
+      "INSERT INTO daily_budget (id, max, day, count) VALUES (1, ?, ?, 0) ON CONFLICT(id) DO UPDATE SET max = excluded.max, count = 0",
+      max,
+      Math.floor(Date.now() / DAY_MS),
+    );
+  }
+
+  /** Counts one request against the daily budget, then the (scaled) 10-second window; names the policy that refused. */
+  hit(token: string): HubspotRateVerdict {
+    const day = Math.floor(Date.now() / DAY_MS);
+    const budget = this.sql
+      .exec<{ max: number; day: number; count: number }>("SELECT max, day, count FROM daily_budget")
+      .toArray()[0] ?? { max: DAILY_LIMIT, day, count: 0 };
+    const dailyUsed = (budget.day === day ? budget.count : 0) + 1;
+    this.sql.exec(
+      "INSERT INTO daily_budget (id, max, day, count) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET day = excluded.day, count = excluded.count",
+      budget.max,
+      day,
+      dailyUsed,
+    );
+    const window = countRequest(
       this.sql,
       token,
       RATE_LIMIT,
       scaledWindowMs(this.sql, RATE_WINDOW_MS, this.env.RATE_WINDOW_SCALE),
     );
+    const daily = { dailyLimit: budget.max, dailyRemaining: Math.max(0, budget.max - dailyUsed) };
+    if (dailyUsed > budget.max) return { ...window, ...daily, allowed: false, policy: "DAILY" };
+    return { ...window, ...daily, policy: window.allowed ? null : "TEN_SECONDLY_ROLLING" };
+  }
+
+  /** Seeds `count` companies (ids from 500001) for the Actors sync, each with a name, domain and country. */
+  seedCompanies(count: number): { first: number; last: number } {
+    const now = new Date().toISOString();
+    const first = 500_001;
+    for (let i = 0; i < count; i++) {
+      const n = first + i;
+      this.insert(n, "companies", { name: `Company ${n}`, domain: `c${n}.example`, country: "France" }, now);
+    }
+    return { first, last: first + count - 1 };
+  }
+
+  /** Associations v4 of one object to one type, paged by the target id; null when the object does not exist. */
+  associationsV4(
+    type: HubspotObjectType,
+    id: string,
+    toType: HubspotObjectType,
+    limit: number,
+    after: string | undefined,
+  ): { results: AssociationV4[]; next?: string } | null {
+    const from = this.findRow(type, id);
+    if (!from) return null;
+    const linked = this.sql
+      .exec<{ id: number }>(
+        "SELECT o.id FROM associations s JOIN objects o ON o.id = CASE WHEN s.a = ? THEN s.b ELSE s.a END WHERE (s.a = ? OR s.b = ?) AND o.type = ? AND o.archived_at IS NULL AND o.id > ? ORDER BY o.id LIMIT ?",
+        from.id,
+        from.id,
+        from.id,
+        toType,
+        Number(after ?? 0) || 0,
+        limit + 1,
+      )
+      .toArray();
+    const typeId = ASSOCIATION_TYPE_IDS[type][toType] ?? 0;
+    const page = linked.slice(0, limit);
+    return {
+      results: page.map((l) => ({
+        toObjectId: String(l.id),
+        associationTypes: [{ category: "HUBSPOT_DEFINED", typeId, label: null }],
+      })),
+      next: linked.length > limit ? String(page.at(-1)?.id) : undefined,
+    };
+  }
+
+  /**
+   * Unsubscribe from all email (communication preferences v4): every subscription becomes UNSUBSCRIBED.
+   * Repeated, it changes nothing and says so (`setStatusSuccessReason: NO_STATUS_CHANGE`).
+   */
+  unsubscribeAll(email: string) {
+    const address = email.toLowerCase();
+    const already = this.sql.exec("SELECT 1 FROM wide_unsubscribes WHERE email = ?", address).toArray().length > 0;
+    const timestamp = new Date().toISOString();
+    if (!already) {
+      this.sql.exec("INSERT INTO wide_unsubscribes (email, at) VALUES (?, ?)", address, timestamp);
+      for (const s of SUBSCRIPTION_DEFINITIONS) {
+        this.sql.exec(
+          `INSERT INTO subscriptions (email, subscription_id, status) VALUES (?, ?, 'NOT_SUBSCRIBED')
+           ON CONFLICT(email, subscription_id) DO UPDATE SET status = excluded.status`,
+          address,
+          s.id,
+        );
+      }
+    }
+    return SUBSCRIPTION_DEFINITIONS.map((s) => ({
+      channel: "EMAIL" as const,
+      source: "Public Status API",
+      status: "UNSUBSCRIBED" as const,
+      subscriberIdString: email,
+      subscriptionId: Number(s.id),
+      subscriptionName: s.name,
+      timestamp,
+      setStatusSuccessReason: already ? "NO_STATUS_CHANGE" : "UNSUBSCRIBE_FROM_ALL_OCCURRED",
+    }));
+  }
+
+  /** The unsubscribe-all status: one PORTAL_WIDE result when unsubscribed from all, else none. */
+  wideStatuses(email: string): WideStatus[] {
+    const row = this.sql
+      .exec<{ at: string }>("SELECT at FROM wide_unsubscribes WHERE email = ?", email.toLowerCase())
+      .toArray()[0];
+    if (!row) return [];
+    return [
+      {
+        channel: "EMAIL",
+        status: "UNSUBSCRIBED",
+        subscriberIdString: email,
+        timestamp: row.at,
+        wideStatusType: "PORTAL_WIDE",
+      },
+    ];
   }
 
   read(type: HubspotObjectType, idOrValue: string, options: ReadOptions = {}): HubspotObject | null {
@@ -190,7 +357,8 @@ export class HubspotState extends DurableObject<SandboxEnv> {
     const last = page.at(-1);
     return {
       results: page.map((r) => this.shape(r, options)),
-      next: rows.length > limit && last ? String(last.id + 1) : undefined,
+      // The cursor is the last id returned: the next page starts after it (none skipped).
+      next: rows.length > limit && last ? String(last.id) : undefined,
     };
   }
 
@@ -276,10 +444,14 @@ export class HubspotState extends DurableObject<SandboxEnv> {
   }
 
   /** GDPR delete: the contact (live or archived) and its associations are gone for good, logged and announced by webhook. */
-  async gdprDelete(idOrValue: string, idProperty: string | undefined): Promise<boolean> {
+  async gdprDelete(idOrValue: string, idProperty: string | undefined): Promise<"deleted" | "blocklisted" | null> {
     const row =
       this.findRow("contacts", idOrValue, idProperty) ?? this.findRow("contacts", idOrValue, idProperty, true);
-    if (!row) return false;
+    const now = new Date().toISOString();
+    // By email, the address is blocklisted whether or not a contact has it (spec: CRM/Contacts v3, gdpr-delete).
+    if (idProperty === "email")
+      this.sql.exec("INSERT OR IGNORE INTO email_blocklist (email, at) VALUES (?, ?)", idOrValue.toLowerCase(), now);
+    if (!row) return idProperty === "email" ? "blocklisted" : null;
     const email = (JSON.parse(row.properties) as Properties).email ?? null;
     this.sql.exec("DELETE FROM objects WHERE id = ?", row.id);
     this.sql.exec("DELETE FROM associations WHERE a = ? OR b = ?", row.id, row.id);
@@ -289,8 +461,17 @@ export class HubspotState extends DurableObject<SandboxEnv> {
       email,
       new Date().toISOString(),
     );
-    await this.emit([{ subscriptionType: "contact.privacyDeletion", objectId: row.id, changeFlag: "DELETED" }]);
-    return true;
+    // HubSpot fires contact.deletion with contact.privacyDeletion, in no guaranteed order; both in one batch here.
+    await this.emit([
+      { subscriptionType: "contact.deletion", objectId: row.id, changeFlag: "DELETED" },
+      { subscriptionType: "contact.privacyDeletion", objectId: row.id, changeFlag: "DELETED" },
+    ]);
+    return "deleted";
+  }
+
+  /** Addresses blocklisted by a GDPR delete by email. */
+  blocklist(): { email: string; at: string }[] {
+    return this.sql.exec<{ email: string; at: string }>("SELECT email, at FROM email_blocklist ORDER BY at").toArray();
   }
 
   subscriptionStatuses(email: string): SubscriptionStatus[] {
@@ -506,8 +687,12 @@ function matchesFilter(actual: string | null, filter: SearchFilter): boolean {
       return current === value;
     case "NEQ":
       return current !== value;
-    case "CONTAINS_TOKEN":
-      return current !== null && value !== undefined && current.includes(value.replaceAll("*", ""));
+    case "CONTAINS_TOKEN": {
+      // Multi-value properties (hs_additional_emails) are ";"-separated: a token is one whole value; "*" is a wildcard.
+      if (current === null || value === undefined) return false;
+      if (value.includes("*")) return current.includes(value.replaceAll("*", ""));
+      return current.split(/[;\s]+/).includes(value);
+    }
     case "HAS_PROPERTY":
       return current !== null && current !== "";
     case "NOT_HAS_PROPERTY":

@@ -1,0 +1,134 @@
+// pnpm bench (connector-crm): Access DSR → attached export time and HubSpot calls per DSR; the company sync's use of
+// Dastra's rate budget under scaled windows (goal ≥ 90 %, zero 429). Prints the report; `--write` also puts it in
+// BENCHMARKS.md (between the crm markers), so a plain run leaves tracked files as they were.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { CRM_ADMIN, createSubjectDsr, sandboxToken, startCrmStack } from "../../../test/crmStack";
+import { sandboxControl, sandboxDastra, waitFor } from "../../../test/routerHarness";
+import { type LocalStack, REPO_ROOT } from "../../../test/stack/localStack";
+
+const ACCESS_DSRS = Number(process.env.BENCH_CRM_DSRS ?? 20);
+const COMPANIES = Number(process.env.BENCH_CRM_COMPANIES ?? 2000);
+const SCALE = Number(process.env.BENCH_CRM_SCALE ?? 4);
+const MINUTE_LIMIT = 500;
+
+const ms = (n: number) => n.toFixed(0);
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** HubSpot requests so far, read from the emulator's daily budget header (this probe itself counts one). */
+async function hubspotCalls(stack: LocalStack): Promise<number> {
+  const res = await fetch(`${stack.url("sandbox")}/hubspot/crm/v3/properties/contacts`, {
+    headers: { authorization: "Bearer sandbox-hubspot" },
+  });
+  await res.arrayBuffer();
+  const max = Number(res.headers.get("X-HubSpot-RateLimit-Daily"));
+  return max - Number(res.headers.get("X-HubSpot-RateLimit-Daily-Remaining"));
+}
+
+async function dastraUsed(stack: LocalStack): Promise<number> {
+  const res = await fetch(`${stack.url("sandbox")}/rate-limiting-state`, {
+    headers: { authorization: `Bearer ${await sandboxToken(stack)}` },
+  });
+  const state = (await res.json()) as { limits: { windowSeconds: number; used: number }[] };
+  return Math.max(...state.limits.map((l) => l.used)); // the long window spans the whole run
+}
+
+async function accessBench(stack: LocalStack) {
+  const dastra = sandboxDastra(stack);
+  const times: number[] = [];
+  const calls: number[] = [];
+  for (let i = 0; i < ACCESS_DSRS; i++) {
+    const before = await hubspotCalls(stack);
+    const t0 = performance.now();
+    const dsr = await createSubjectDsr(stack, { purposes: ["Access"], email: "jane.doe@example.com" });
+    await waitFor(
+      "exports attached",
+      async () => ((await dastra.dataSubjectRequests.get(dsr.id)).attachments ?? []).length >= 2,
+      60_000,
+    );
+    times.push(performance.now() - t0);
+    calls.push((await hubspotCalls(stack)) - before - 1);
+  }
+  return { times, calls };
+}
+
+async function syncBench(stack: LocalStack) {
+  await sandboxControl(stack, "/hubspot/companies", "POST", { count: COMPANIES });
+  const usedBefore = await dastraUsed(stack);
+  const start = await fetch(`${stack.url("connector-crm")}/admin/company-sync`, { method: "POST", headers: CRM_ADMIN });
+  if (start.status !== 202) throw new Error(`sync start: ${start.status}`);
+  const done = await waitFor(
+    "sync done",
+    async () => {
+      const s = (await (
+        await fetch(`${stack.url("connector-crm")}/admin/company-sync`, { headers: CRM_ADMIN })
+      ).json()) as { running: boolean; lastRun: { startedAt: string; finishedAt: string; created: number } | null };
+      return (!s.running && s.lastRun) || undefined;
+    },
+    30 * 60_000,
+  );
+  const calls = (await dastraUsed(stack)) - usedBefore;
+  const elapsedMs = Date.parse(done.finishedAt) - Date.parse(done.startedAt);
+  const windowMs = 60_000 / SCALE;
+  const allowed = (MINUTE_LIMIT * elapsedMs) / windowMs;
+  const { refused } = (await sandboxControl(stack, "/dastra/rate-refusals")) as { refused: Record<string, number> };
+  return {
+    created: done.created,
+    calls,
+    elapsedMs,
+    usage: calls / allowed,
+    refused: Object.values(refused).reduce((n, c) => n + c, 0),
+  };
+}
+
+async function main() {
+  const write = process.argv.includes("--write");
+  const stack = await startCrmStack({
+    vars: {
+      sandbox: { RATE_WINDOW_SCALE: String(SCALE) },
+      router: { DASTRA_RATE_WINDOW_SCALE: String(SCALE) },
+    },
+  });
+  try {
+    const access = await accessBench(stack);
+    const sync = await syncBench(stack);
+    const report = `<!-- bench:crm -->
+## CRM connector (HubSpot)
+
+Command: \`pnpm --filter @dastra/connector-crm bench\` (\`BENCH_CRM_DSRS\`, \`BENCH_CRM_COMPANIES\`, \`BENCH_CRM_SCALE\`; \`-- --write\` updates this section).
+Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, load average ${os.loadavg()[0]?.toFixed(1)}; sandbox + router + connector-crm in one Miniflare.
+
+**Access DSR → JSON + CSV attached** (${ACCESS_DSRS} DSRs for the seeded Jane Doe, one after the other; from the Dastra create call
+to both attachments listed on the DSR, through the signed webhook, the router, the connector's job and HubSpot):
+p50 **${ms(percentile(access.times, 50))} ms**, p95 **${ms(percentile(access.times, 95))} ms**, max ${ms(Math.max(...access.times))} ms.
+HubSpot calls per DSR: median **${percentile(access.calls, 50)}** (min ${Math.min(...access.calls)}, max ${Math.max(...access.calls)}; the first DSR also reads the 4 property lists, cached afterwards).
+
+**Company sync vs Dastra's budget** (${COMPANIES} new companies; Dastra windows scaled ×${SCALE}: ${MINUTE_LIMIT} per ${60 / SCALE} s and 10,000 per ${600 / SCALE} s, the router's shared limiter scaled alike):
+${sync.created} Actors created with ${sync.calls} Dastra calls in ${(sync.elapsedMs / 1000).toFixed(1)} s =
+**${(sync.usage * 100).toFixed(0)} % of Dastra's allowed rate** (goal ≥ 90 %: ${sync.usage >= 0.9 ? "met" : "NOT met"}), **${sync.refused} × 429** from Dastra (goal 0).
+The limiter's slot accounting caps the long-run rate at 12/13 ≈ 92 % of the window limit; below that the machine's own throughput (shared cores) is the bound.
+<!-- /bench:crm -->
+`;
+    console.log(report);
+    if (write) {
+      const file = path.join(REPO_ROOT, "BENCHMARKS.md");
+      const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
+      const from = previous.indexOf("<!-- bench:crm -->");
+      const to = previous.indexOf("<!-- /bench:crm -->");
+      const next =
+        from >= 0 && to > from
+          ? `${previous.slice(0, from)}${report.trimEnd()}${previous.slice(to + "<!-- /bench:crm -->".length)}`
+          : `${previous.trimEnd()}\n\n${report}`;
+      writeFileSync(file, next);
+    }
+    if (sync.refused > 0) process.exitCode = 1;
+  } finally {
+    await stack.dispose();
+  }
+}
+
+await main();

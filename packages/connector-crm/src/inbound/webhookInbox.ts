@@ -1,0 +1,13 @@
+import { inboundInbox } from "@dastra/core/kit/inboundWebhook";
+import { type CrmEnv, crmState, INBOX } from "../crmEnv";
+
+/**
+ * The kit's inbox Durable Object for HubSpot batches (bound as WEBHOOK_INBOX): each verified batch is processed from
+ * its alarm into DSRs by CrmState (a throw is retried with backoff, up to 8 times).
+ */
+export class WebhookInbox extends inboundInbox<CrmEnv>({
+  name: "crm",
+  process: async (entry, { env }) => {
+    await crmState(env, INBOX).processBatch(entry.body);
+  },
+}) {}
