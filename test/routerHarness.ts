@@ -18,7 +18,15 @@ export async function startRouterStack(options: Partial<StackOptions> = {}): Pro
     })),
     seed: "default",
     ...options,
-    vars: { ...(options.vars ?? {}), router: { RETRY_SCHEDULE_SCALE: "0.001", ...(options.vars?.router ?? {}) } },
+    vars: {
+      ...(options.vars ?? {}),
+      router: {
+        RETRY_SCHEDULE_SCALE: "0.001",
+        // Tests drop webhooks and reconcile at once: nothing is left to a webhook lag.
+        RECONCILE_WEBHOOK_LAG_SECONDS: "0",
+        ...(options.vars?.router ?? {}),
+      },
+    },
   });
 }
 

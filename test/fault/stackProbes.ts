@@ -77,10 +77,13 @@ interface RouterLimiter {
   usage(): Promise<{ limit: number; windowMs: number; used: number }[]>;
 }
 
-/** The router's shared Dastra rate limiter Durable Object for the sandbox key (every HTTP attempt, token calls too). */
+/** The router's own sandbox key (apps/router/.dev.vars.example): its rate budget and its Dastra user. */
+export const ROUTER_DASTRA_KEY = { publicKey: "sandbox-router-public", privateKey: "sandbox-router-private" };
+
+/** The router's shared Dastra rate limiter Durable Object for its key (every HTTP attempt, token calls too). */
 export async function routerLimiter(stack: LocalStack): Promise<RouterLimiter> {
   const ns = await stack.mf.getDurableObjectNamespace("DASTRA_RATE_LIMITER", stack.workerName("router"));
-  return ns.get(ns.idFromName("sandbox-public")) as unknown as RouterLimiter;
+  return ns.get(ns.idFromName(ROUTER_DASTRA_KEY.publicKey)) as unknown as RouterLimiter;
 }
 
 export async function routerDastraUsage(
@@ -89,12 +92,15 @@ export async function routerDastraUsage(
   return (await routerLimiter(stack)).usage();
 }
 
-/** A bearer for the sandbox's Dastra API (sandbox-public), for probes and fuzz runs that call it directly. */
-export async function sandboxToken(stack: LocalStack): Promise<string> {
+/** A bearer for the sandbox's Dastra API (sandbox-public unless told), for probes and fuzz runs that call it directly. */
+export async function sandboxToken(
+  stack: LocalStack,
+  key: { publicKey: string; privateKey: string } = { publicKey: "sandbox-public", privateKey: "sandbox-private" },
+): Promise<string> {
   const res = await fetch(`${stack.url("sandbox")}/connect/token`, {
     method: "POST",
     headers: {
-      authorization: `Basic ${Buffer.from("sandbox-public:sandbox-private").toString("base64")}`,
+      authorization: `Basic ${Buffer.from(`${key.publicKey}:${key.privateKey}`).toString("base64")}`,
       "content-type": "application/x-www-form-urlencoded",
     },
     body: "grant_type=client_credentials&scope=api1",

@@ -1,4 +1,5 @@
 // When the event log's alarm should next fire: the earliest due delivery, waiting inbox row or pending outcome report.
+import { WAITS_FOR_OLDER_VERSION } from "./objectVersions";
 
 /**
  * Intake comes first (Dastra waits 10 s and blocks a webhook after 5 errors; deliveries may lag): while webhooks
@@ -41,11 +42,14 @@ export function nextDueAt(
   inboxBlockedUntil: number | null = null,
   { reportsBusy = false }: { reportsBusy?: boolean } = {},
 ): number | null {
-  // A busy lane's rows are still due; counting them would fire the alarm in a loop until the lane ends.
+  // A busy lane's rows are still due; counting them would fire the alarm in a loop until the lane ends. Likewise a
+  // delivery held back behind an older version of its object: it becomes due when that one is final.
   const at = sql
     .exec<{ at: number | null }>(
       `SELECT MIN(at) AS at FROM (
-         SELECT MIN(next_at) AS at FROM deliveries WHERE next_at IS NOT NULL AND connector NOT IN (${busyConnectors.map(() => "?").join(",")})
+         SELECT MIN(d.next_at) AS at FROM deliveries d JOIN events e ON e.seq = d.event_seq
+           WHERE d.next_at IS NOT NULL AND d.connector NOT IN (${busyConnectors.map(() => "?").join(",")})
+           AND NOT ${WAITS_FOR_OLDER_VERSION}
          UNION ALL SELECT MAX(received_at, ?) FROM (SELECT received_at FROM inbox ORDER BY seq LIMIT 1)
          UNION ALL SELECT MIN(COALESCE(report_next_at, 0)) FROM events e WHERE report = 'pending' AND ? = 0
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.next_at IS NOT NULL))`,

@@ -1,15 +1,21 @@
-import { type DastraWebhookEvent, dsrFromEvent, taskFromEvent } from "@dastra/core";
+import { type DastraWebhookEvent, dsrFromEvent, subjectVersion, taskFromEvent } from "@dastra/core";
 
-/** Which Dastra object (and which version of it) an event is about: lets reconciliation tell "never seen" from "seen at this version". */
+/**
+ * Which Dastra object (and which version of it) an event is about: the unit of deduplication for connectors.
+ * `version` is core's `subjectVersion` (`<dateUpdate>#<content digest>`), the same for a webhook and for
+ * reconciliation's rebuild of the same change.
+ */
 export interface DastraObjectRef {
   object: string;
-  version: string | null;
+  version: string;
 }
 
-export function dastraObjectRef(webhook: DastraWebhookEvent): DastraObjectRef | null {
+export function dastraObjectRef(
+  webhook: Pick<DastraWebhookEvent, "eventType" | "data" | "date">,
+): DastraObjectRef | null {
   const dsr = dsrFromEvent(webhook);
-  if (dsr) return { object: `DataSubjectRequest:${dsr.id}`, version: dsr.dateUpdate ?? null };
+  if (dsr) return { object: `DataSubjectRequest:${dsr.id}`, version: subjectVersion(dsr, webhook.date) };
   const task = taskFromEvent(webhook);
-  if (task) return { object: `Task:${task.id}`, version: task.dateUpdate ?? null };
+  if (task) return { object: `Task:${task.id}`, version: subjectVersion(task, webhook.date) };
   return null;
 }

@@ -7,6 +7,7 @@ import { deliverToConnector } from "./connectorDelivery";
 import { bindingNamed, type ConnectorBinding, type Env } from "./env";
 import type { DeliveryRow, DeliveryState, EventRow } from "./eventLogSchema";
 import { iso } from "./eventLogViews";
+import { WAITS_FOR_OLDER_VERSION } from "./objectVersions";
 import { nextRetryDelayMs, retryScale } from "./retrySchedule";
 import { routesFrom } from "./routingTable";
 
@@ -36,7 +37,9 @@ export function dueDeliveries(sql: SqlStorage, connector: string, now: number): 
   return sql
     .exec<DueDelivery>(
       `SELECT d.*, e.id, e.received_at, e.event_type, e.webhook, e.object, e.object_version FROM deliveries d JOIN events e ON e.seq = d.event_seq
-       WHERE d.connector = ? AND d.next_at IS NOT NULL AND d.next_at <= ? AND d.state != 'accepted' ORDER BY d.next_at, d.event_seq LIMIT ?`,
+       WHERE d.connector = ? AND d.next_at IS NOT NULL AND d.next_at <= ? AND d.state != 'accepted'
+         AND NOT ${WAITS_FOR_OLDER_VERSION}
+       ORDER BY d.next_at, d.event_seq LIMIT ?`,
       connector,
       now,
       BATCH_PER_CONNECTOR,

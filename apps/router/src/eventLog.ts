@@ -28,12 +28,14 @@ import {
   type ListFilter,
   listEvents,
   listQuarantine,
-  objectSeen,
   type QuarantineView,
   quarantineCount,
 } from "./eventLogViews";
 import { Inbox, type IngestInput, storeEvent } from "./inboxProcessing";
+import { type ObjectSeen, objectSeen } from "./objectVersions";
 import { OutcomeReporter } from "./outcomeReportQueue";
+import { fetchOwnUserId, OWN_USER_META, ownUserId } from "./ownDastraUser";
+import { dastraClientFor } from "./routerDastraClient";
 import { routesConfigError } from "./routingTable";
 import { type ErasureView, listErasures, type PruneResult, pruneStoredBodies } from "./storedBodyRetention";
 
@@ -104,7 +106,7 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
 
   // Reads process the inbox first, so what was answered 200 is visible to the operator at once.
 
-  async objectSeen(ref: DastraObjectRef): Promise<{ object: boolean; version: boolean }> {
+  async objectSeen(ref: DastraObjectRef): Promise<ObjectSeen> {
     await this.inbox.process();
     return objectSeen(this.sql, ref);
   }
@@ -287,11 +289,31 @@ export class EventLog extends DurableObject<Cloudflare.Env> {
       clearTimeout(timer);
       this.inAlarm = false;
     }
+    // Learn the router's own Dastra user before its reports write (once); never waited on here.
+    void this.learnOwnUserBeforeWriting();
     this.reporter.kick();
     // Retention is measured in days: one pass a minute is plenty, and busy bursts of alarms skip it.
     const pruned = Date.now() - this.lastPruneAt >= PRUNE_EVERY_MS || this.pruneBacklog ? this.prune(Date.now()) : null;
     await this.scheduleNextAlarm();
     if (pruned?.more) await this.wakeAt(Date.now() + INTAKE_QUIET_MS);
+  }
+
+  /**
+   * Before the router's first write to Dastra (an outcome report), learn its own Dastra user (GET /me, once), so the
+   * webhooks its writes cause are recognised as echoes. A failure only postpones it to the next run.
+   */
+  private async learnOwnUserBeforeWriting(): Promise<void> {
+    if (ownUserId(this.sql) !== null) return;
+    if (this.sql.exec("SELECT 1 FROM events WHERE report = 'pending' LIMIT 1").toArray().length === 0) return;
+    const client = dastraClientFor(this.env, { maxRateWaitMs: 1000 });
+    if (!client) return;
+    try {
+      this.setMeta(OWN_USER_META, String(await fetchOwnUserId(client)));
+    } catch (error) {
+      this.log.warn("own Dastra user not learnt yet", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   private async scheduleNextAlarm(): Promise<void> {

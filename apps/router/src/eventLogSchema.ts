@@ -18,6 +18,8 @@ export type EventRow = {
   /** `DataSubjectRequest:12`, `Task:7`; null for events about anything else. */
   object: string | null;
   object_version: string | null;
+  /** 1 when the change was the router's own write (its Dastra user made it). */
+  echo: number;
   duplicates: number;
 };
 export type InboxRow = { seq: number; id: string; received_at: number; body: ArrayBuffer; charset: string | null };
@@ -92,6 +94,10 @@ export function createEventLogSchema(sql: SqlStorage): void {
   const quarantineColumns = sql.exec<{ name: string }>("PRAGMA table_info(quarantine)").toArray();
   if (!quarantineColumns.some((c) => c.name === "receipt_id"))
     sql.exec("ALTER TABLE quarantine ADD COLUMN receipt_id TEXT");
+  // Logs created before echo suppression have no echo flag (none of their events was marked as one).
+  const eventColumns = sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray();
+  if (!eventColumns.some((c) => c.name === "echo"))
+    sql.exec("ALTER TABLE events ADD COLUMN echo INTEGER NOT NULL DEFAULT 0");
   migrateDeliveryGenerations(sql);
   migratePrivacy(sql);
 }

@@ -2,7 +2,6 @@
 // API and the status page.
 
 import type { DastraWebhookEvent, EventSource } from "@dastra/core";
-import type { DastraObjectRef } from "./dastraObjectRef";
 import type { DeliveryRow, DeliveryState, EventRow } from "./eventLogSchema";
 
 export interface DeliveryView {
@@ -23,8 +22,12 @@ export interface EventView {
   object: string | null;
   receivedAt: string;
   report: string;
-  /** Later webhooks with the same dedupe key: stored as receipts of this event, never delivered. */
+  /** Later webhooks with the same dedupe key, or about the same object version: receipts of this event, never delivered. */
   duplicates: number;
+  /** The object version (`<dateUpdate>#<content digest>`), for DSR and Task events. */
+  version: string | null;
+  /** The change was the router's own write (made by its Dastra user): not delivered unless a route asks for echoes. */
+  echo: boolean;
   deliveries: DeliveryView[];
 }
 
@@ -100,6 +103,8 @@ function eventView(sql: SqlStorage, row: EventRow, deliveries?: DeliveryView[]):
     receivedAt: iso(row.received_at),
     report: row.report,
     duplicates: row.duplicates,
+    version: row.object_version,
+    echo: row.echo === 1,
     deliveries: deliveries ?? deliveriesOf(sql, row.seq),
   };
 }
@@ -214,17 +219,4 @@ function base64(bytes: Uint8Array): string {
 
 export function quarantineCount(sql: SqlStorage): number {
   return sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM quarantine").one().n;
-}
-
-/** For reconciliation: has any event been stored about this object, and about this very version of it? */
-export function objectSeen(sql: SqlStorage, ref: DastraObjectRef): { object: boolean; version: boolean } {
-  const rows = sql
-    .exec<{ v: number }>(
-      "SELECT object_version IS ? AS v FROM events WHERE object = ? ORDER BY object_version IS ? DESC LIMIT 1",
-      ref.version,
-      ref.object,
-      ref.version,
-    )
-    .toArray();
-  return { object: rows.length > 0, version: rows[0]?.v === 1 };
 }

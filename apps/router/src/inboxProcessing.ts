@@ -7,7 +7,9 @@ import { checkConnectors, type DeliveredEvents, deliveredEvents, isDelivered } f
 import { dastraObjectRef } from "./dastraObjectRef";
 import type { Env } from "./env";
 import type { InboxRow } from "./eventLogSchema";
+import { planVersionDeliveries } from "./objectVersions";
 import { shouldReportOutcome } from "./outcomeReport";
+import { ownUserId } from "./ownDastraUser";
 import { parseStoredWebhook, previewOf, type StoredWebhook } from "./parseStoredWebhook";
 import { routesConfigError, routesFor, routesFrom } from "./routingTable";
 import { noteErasure } from "./storedBodyRetention";
@@ -19,10 +21,15 @@ export interface IngestInput {
   dedupeKey: string;
   source: EventSource;
   webhook: DastraWebhookEvent;
+  /** The change was made by the router's own Dastra user: delivered only to routes that ask for echoes. */
+  echo?: boolean;
 }
 
 /**
  * Inserts the event and its deliveries, unless its dedupe key is already stored. Call inside a transaction.
+ * For an event about a DSR or Task, each routed connector gets the version once (whatever the event type) and never a
+ * version older than one it has (objectVersions.ts); an event that gives no connector anything new about a version
+ * already stored is a duplicate of that version's first event (listed with it in the admin API).
  * `delivered` (from the connectors' describe()) narrows ROUTES to what each connector declares.
  */
 export function storeEvent(
@@ -37,15 +44,25 @@ export function storeEvent(
     .exec<{ seq: number; id: string }>("SELECT seq, id FROM events WHERE dedupe_key = ?", input.dedupeKey)
     .toArray()[0];
   if (existing) return { id: existing.id, duplicate: true, routed: false };
-  const routed = routesFor(routesFrom(env), input.webhook.eventType).filter((r) =>
-    isDelivered(delivered, r.connector, input.webhook.eventType),
-  );
-  const report = routed.length > 0 && shouldReportOutcome(env, input.webhook) ? "pending" : "none";
   const ref = dastraObjectRef(input.webhook);
+  let routed = routesFor(routesFrom(env), input.webhook.eventType).filter(
+    (r) => isDelivered(delivered, r.connector, input.webhook.eventType) && (!input.echo || r.echoes === true),
+  );
+  if (ref) {
+    const plan = planVersionDeliveries(
+      sql,
+      ref,
+      routed.map((r) => r.connector),
+    );
+    routed = routed.filter((r) => plan.deliver.includes(r.connector));
+    if (routed.length === 0 && plan.sameVersionEvent)
+      return { id: plan.sameVersionEvent.id, duplicate: true, routed: false };
+  }
+  const report = routed.length > 0 && shouldReportOutcome(env, input.webhook) ? "pending" : "none";
   const seq = sql
     .exec<{ seq: number }>(
-      `INSERT INTO events (id, dedupe_key, source, event_type, received_at, webhook, report, object, object_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+      `INSERT INTO events (id, dedupe_key, source, event_type, received_at, webhook, report, object, object_version, echo)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
       id,
       input.dedupeKey,
       input.source,
@@ -55,6 +72,7 @@ export function storeEvent(
       report,
       ref?.object ?? null,
       ref?.version ?? null,
+      input.echo ? 1 : 0,
     )
     .one().seq;
   for (const route of routed) {
@@ -169,12 +187,18 @@ export class Inbox {
       this.log.warn("signed webhook quarantined", { quarantineId, error: parsed.error });
       return false;
     }
+    const own = ownUserId(sql);
     const stored = storeEvent(
       sql,
       this.env,
       row.id,
       row.received_at,
-      { dedupeKey: parsed.dedupeKey, source: "webhook", webhook: parsed.webhook },
+      {
+        dedupeKey: parsed.dedupeKey,
+        source: "webhook",
+        webhook: parsed.webhook,
+        echo: own !== null && parsed.webhook.userId === own,
+      },
       delivered,
     );
     if (stored.duplicate) {

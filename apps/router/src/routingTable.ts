@@ -7,6 +7,8 @@ const routeSchema = z.object({
   binding: z.string().check(z.minLength(1)),
   label: z.string().check(z.minLength(1)),
   events: z.array(z.string()).check(z.minLength(1)),
+  /** Also deliver the echoes of the router's own writes to Dastra (default false). */
+  echoes: z.optional(z.boolean()),
 });
 const routesSchema = z.record(z.string().check(z.regex(/^[a-z][a-z0-9-]*$/)), routeSchema);
 
@@ -15,6 +17,7 @@ export interface Route {
   binding: string;
   label: string;
   events: readonly string[];
+  echoes?: boolean;
 }
 
 const cache = new Map<unknown, Route[]>();

@@ -19,8 +19,12 @@ export type EventSource = "webhook" | "reconciliation" | "replay";
 /**
  * The Dastra object an event is about, and which version of it.
  * `type` is Dastra's object name (`DataSubjectRequest`, `Task`, ...); `id` its Dastra id as text;
- * `version` is opaque and totally ordered per object by the router: compare with `compareSubjectVersions`, never parse.
- * Two events with equal `version` carry the same content.
+ * `version` is `<dateUpdate>#<content digest>` (`subjectVersion` in subjectVersion.ts): the same change has the same
+ * version whatever the event type or path it came by (webhook, reconciliation), and different content under one
+ * `dateUpdate` is a different version. Compare with `compareSubjectVersions`, never parse.
+ * The router delivers each version to a connector once (per connector, whatever the event type), never a version
+ * older than one it already gave that connector (a superseded one is dropped, still visible in the admin API),
+ * and the versions of one object in order, one at a time.
  */
 export interface EventSubject {
   type: string;
@@ -143,7 +147,7 @@ export function isConnectorOutcome(value: unknown): value is ConnectorOutcome {
  * Orders two versions of one subject: negative when `a` is older, 0 when equal, positive when newer.
  * Versions are `<ISO timestamp>` optionally followed by `#<content digest>`; equal timestamps with different
  * digests are different versions of equal age (0 is never returned for them: they compare by digest text, so the
- * order is total and stable).
+ * order is total and stable, but it says nothing about which change came last: the router delivers both).
  */
 export function compareSubjectVersions(a: string, b: string): number {
   if (a === b) return 0;

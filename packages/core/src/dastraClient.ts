@@ -5,6 +5,8 @@ import { DastraApiError } from "./dastraApiError";
 import {
   type Actor,
   actorSchema,
+  type CloudAttachment,
+  cloudAttachmentSchema,
   type DataSubjectAttachment,
   type DataSubjectMessage,
   type DataSubjectPurpose,
@@ -14,8 +16,6 @@ import {
   dataSubjectMessageSchema,
   dataSubjectRequestSchema,
   type Page,
-  type CloudAttachment,
-  cloudAttachmentSchema,
   pageSchema,
   type Task,
   type TaskObjectType,
@@ -27,6 +27,7 @@ import {
 } from "./dastraSchemas";
 import { DastraTokenCache } from "./dastraToken";
 import { type CallSpec, type CreateIdempotency, callDastra, jsonBody, type TransportOptions } from "./dastraTransport";
+import { type KeysetPosition, keysetRead } from "./keysetPaging";
 import { type Logger, silentLogger } from "./logger";
 import { buildMultipartBody, type UploadBody } from "./multipartBody";
 import type { RateLimiter } from "./rateLimiter";
@@ -73,6 +74,11 @@ export interface ListQuery {
   asc?: boolean;
   /** Free-text search, sent as `q`. */
   search?: string;
+  /**
+   * For `iterate` with a `sortBy`: start strictly after this (sort value, id), e.g. a stored "changed since" cursor.
+   * Ignored by `list`.
+   */
+  after?: KeysetPosition;
   /** Endpoint-specific query parameters from the OpenAPI file (e.g. Tasks: objectType, objectIds, states); arrays repeat the key. */
   params?: Record<string, string | number | boolean | readonly (string | number)[]>;
 }
@@ -236,10 +242,68 @@ async function readNothing(res: Response): Promise<void> {
   await res.arrayBuffer();
 }
 
+/**
+ * The JsonRuleEngine rule for "strictly after `after` in (`field`, Id) order":
+ * `field > v OR (field = v AND Id > id)` (mirrored for a descending order). Dastra's `filters` format (FACTS.md).
+ */
+export function afterPositionRule(field: string, after: KeysetPosition, ascending = true): FilterGroup {
+  const beyond = ascending ? "greaterThan" : "lessThan";
+  return {
+    separator: "Or",
+    rules: [
+      { field, operator: beyond, value: after.value },
+      {
+        separator: "And",
+        rules: [
+          { field, operator: "equal", value: after.value },
+          { field: "Id", operator: beyond, value: after.id },
+        ],
+      },
+    ],
+  };
+}
+
+function fieldValue(item: unknown, field: string): unknown {
+  if (!item || typeof item !== "object") return undefined;
+  const lower = field.toLowerCase();
+  const key = Object.keys(item).find((k) => k.toLowerCase() === lower);
+  return key === undefined ? undefined : (item as Record<string, unknown>)[key];
+}
+
+/**
+ * Every item of a list. With `sortBy` the read goes by key, never by page number: each request asks for the items
+ * after the last (sort value, id) seen (`afterPositionRule`, combined with the query's own `filters`), so records
+ * edited during the read are never skipped (see keysetPaging.ts for the guarantee). Without `sortBy` it pages by
+ * number in Dastra's default order (id descending), which is only safe for a list that does not change meanwhile.
+ */
 async function* iteratePages<T>(list: (query: ListQuery) => Promise<Page<T>>, query: ListQuery): AsyncGenerator<T> {
   const size = Math.min(query.size ?? ITERATE_PAGE_SIZE, MAX_PAGE_SIZE);
-  for (let page = query.page ?? 1; ; page++) {
-    const result = await list({ ...query, page, size });
+  const { after: start, ...base } = query;
+  const sortBy = base.sortBy;
+  if (sortBy) {
+    const ascending = base.asc !== false;
+    yield* keysetRead<T>({
+      size,
+      after: start ?? null,
+      ascending,
+      positionOf: (item) => {
+        const value = fieldValue(item, sortBy);
+        const id = fieldValue(item, "id");
+        if ((typeof value !== "string" && typeof value !== "number") || typeof id !== "number") return null;
+        return { value, id };
+      },
+      fetchPage: async (after, pageSize) => {
+        const rule = after ? afterPositionRule(sortBy, after, ascending) : undefined;
+        const filters: FilterRule | FilterGroup | undefined =
+          rule && base.filters ? { separator: "And", rules: [base.filters, rule] } : (rule ?? base.filters);
+        const { page: _page, ...rest } = base;
+        return (await list({ ...rest, asc: ascending, filters, page: 1, size: pageSize })).items;
+      },
+    });
+    return;
+  }
+  for (let page = base.page ?? 1; ; page++) {
+    const result = await list({ ...base, page, size });
     yield* result.items;
     if (result.items.length < size || page * size >= result.total) return;
   }
@@ -490,6 +554,29 @@ export function createDastraClient(options: DastraClientOptions) {
           acceptStatus: (status, attempt) => status === 404 && attempt > 1,
           read: readNothing,
         }),
+    },
+    /**
+     * GET /me: the Dastra user this API key acts as (each key is a user; webhooks carry the acting user's `userId`).
+     * The OpenAPI file leaves the answer untyped (Status_Me); the user's id is read from `id` (or `userId`).
+     * Throws a non-retryable DastraApiError when the answer has no numeric id.
+     */
+    me: async (): Promise<{ id: number; displayName?: string }> => {
+      const path = "/me";
+      const answer = await call({ method: "GET", path, kind: "repeatable", read: readAnyJson });
+      const record = answer && typeof answer === "object" ? (answer as Record<string, unknown>) : {};
+      const userId = typeof record.id === "number" ? record.id : record.userId;
+      if (typeof userId !== "number")
+        throw new DastraApiError({
+          message: "Dastra GET /me answered no numeric user id",
+          status: 200,
+          method: "GET",
+          endpoint: path,
+          retryable: false,
+        });
+      return {
+        id: userId,
+        ...(typeof record.displayName === "string" ? { displayName: record.displayName } : {}),
+      };
     },
     /** GET /rate-limiting-state: Dastra's own view of this key's budget (shape undocumented). */
     rateLimitingState: (): Promise<unknown> =>

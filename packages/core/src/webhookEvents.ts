@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { type DataSubjectRequest, dataSubjectRequestSchema, type Task, taskSchema } from "./dastraSchemas";
+import { canonicalJson, subjectVersion } from "./subjectVersion";
 
 /** Every value of Dastra's NotificationChannel enum, as published in its OpenAPI file. */
 export const NOTIFICATION_CHANNELS = [
@@ -172,28 +173,18 @@ export function taskFromEvent(event: Pick<DastraWebhookEvent, "eventType" | "dat
   return parsed.success ? parsed.data : null;
 }
 
-/** JSON with object keys sorted, so equal values give equal text whatever order the keys came in. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v ?? null)).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
 /**
  * A stable key for "the same change": a redelivery and the same change found again by reconciliation give the same key.
- * DSR/Task events: `${objectKind}:${data.id}:${eventType}:${data.dateUpdate ?? date}`; otherwise a SHA-256 (hex) of the
- * canonical JSON of the envelope without `webhookId`/`signatureUrl` (which differ between webhooks for the same change).
+ * DSR/Task events: `${objectKind}:${data.id}:${eventType}:${subjectVersion}` (the version carries a digest of the
+ * content, so two different changes stamped with the same `dateUpdate` get different keys); otherwise a SHA-256 (hex)
+ * of the canonical JSON of the envelope without `webhookId`/`signatureUrl` (which differ between webhooks for the same
+ * change). Connectors deduplicate by version whatever the event type: the router does that per connector.
  */
 export async function eventDedupeKey(event: DastraWebhookEvent): Promise<string> {
   const dsr = dsrFromEvent(event);
-  if (dsr) return `DataSubjectRequest:${dsr.id}:${event.eventType}:${dsr.dateUpdate ?? event.date}`;
+  if (dsr) return `DataSubjectRequest:${dsr.id}:${event.eventType}:${subjectVersion(dsr, event.date)}`;
   const task = taskFromEvent(event);
-  if (task) return `Task:${task.id}:${event.eventType}:${task.dateUpdate ?? event.date}`;
+  if (task) return `Task:${task.id}:${event.eventType}:${subjectVersion(task, event.date)}`;
   const { webhookId: _webhookId, signatureUrl: _signatureUrl, ...rest } = event;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonicalJson(rest)));
   return `sha256:${[...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("")}`;

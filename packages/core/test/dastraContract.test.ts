@@ -155,6 +155,7 @@ describe.skipIf(!api)("client contract with Dastra's OpenAPI file", () => {
       "webHookUrls.list": () => client.webHookUrls.list(),
       "webHookUrls.delete": () => client.webHookUrls.delete(hook.id),
       rateLimitingState: () => client.rateLimitingState(),
+      me: () => client.me(),
     };
     expect(Object.keys(tour).sort(), "every client method is driven by this tour").toEqual(clientMethods(client));
     for (const [name, run] of Object.entries(tour)) {

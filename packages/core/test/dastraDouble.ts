@@ -141,6 +141,7 @@ export async function startDastraDouble(): Promise<DastraDouble> {
     if (!bearer || !validTokens.has(bearer)) return send(res, 401, undefined, { "www-authenticate": "Bearer" });
 
     if (path === "/rate-limiting-state" && method === "GET") return send(res, 200, { limit: 500, remaining: 480 });
+    if (path === "/me" && method === "GET") return send(res, 200, { id: 1, displayName: "Double API" });
 
     if (path === "/v1/WebHookUrls") {
       if (method === "GET")

@@ -106,11 +106,24 @@ describe("typed event data", () => {
 });
 
 describe("eventDedupeKey", () => {
-  it("DSR and task events: kind, id, event type and dateUpdate (falling back to the envelope date)", async () => {
-    expect(await eventDedupeKey(parse(envelope("DataSubjectUpdate", dsrData)))).toBe(
-      "DataSubjectRequest:42:DataSubjectUpdate:2026-11-24T10:00:00Z",
+  it("DSR and task events: kind, id, event type and version (dateUpdate, else dateCreation, else the envelope date, # content digest)", async () => {
+    expect(await eventDedupeKey(parse(envelope("DataSubjectUpdate", dsrData)))).toMatch(
+      /^DataSubjectRequest:42:DataSubjectUpdate:2026-11-24T10:00:00Z#[0-9a-f]{13}$/,
     );
-    expect(await eventDedupeKey(parse(envelope("TaskEdit", taskData)))).toBe("Task:7:TaskEdit:2026-11-24T10:00:05Z");
+    expect(await eventDedupeKey(parse(envelope("TaskEdit", taskData)))).toMatch(
+      new RegExp(`^Task:7:TaskEdit:${taskData.dateCreation}#[0-9a-f]{13}$`),
+    );
+  });
+
+  it("two different changes under the same dateUpdate (second precision, no zone) get different keys", async () => {
+    const at = "2026-11-29T10:10:00";
+    const first = await eventDedupeKey(
+      parse(envelope("DataSubjectUpdate", { id: 9100, email: "dan.old@example.com", dateUpdate: at })),
+    );
+    const second = await eventDedupeKey(
+      parse(envelope("DataSubjectUpdate", { id: 9100, email: "dan.new@example.com", dateUpdate: at })),
+    );
+    expect(second).not.toBe(first);
   });
 
   it("is the same for a redelivery from another webhook and for a change rebuilt by reconciliation", async () => {
@@ -118,8 +131,10 @@ describe("eventDedupeKey", () => {
     const otherHook = await eventDedupeKey(
       parse(envelope("DataSubjectUpdate", dsrData, { webhookId: 99, date: "2026-11-24T10:02:00Z" })),
     );
+    // Reconciliation rebuilds the change from the listed object; the days left to the deadline, computed at read
+    // time, and message counters are not content.
     const rebuilt = await eventDedupeKey(
-      parse(envelope("DataSubjectUpdate", { id: 42, dateUpdate: "2026-11-24T10:00:00Z" }, { userId: null })),
+      parse(envelope("DataSubjectUpdate", { ...dsrData, remainingDays: 12, nbMessages: 3 }, { userId: null })),
     );
     expect(otherHook).toBe(delivered);
     expect(rebuilt).toBe(delivered);

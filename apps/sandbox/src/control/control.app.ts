@@ -17,6 +17,14 @@ const faultInput = z.object({
   lostResponseRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   retryAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
   outageUntil: z.optional(z.number().check(z.int(), z.gte(0))),
+  throttleMatching: z.optional(
+    z.object({
+      method: z.string().check(z.minLength(1)),
+      path: z.string().check(z.startsWith("/")),
+      skip: z.number().check(z.int(), z.gte(0)),
+      count: z.number().check(z.int(), z.gte(1)),
+    }),
+  ),
 });
 
 function services(env: SandboxEnv) {
@@ -63,6 +71,14 @@ controlApp.post("/seed/:scenario", async (c) => {
   return c.json({ seeded: scenario, services: EMULATED_SERVICES });
 });
 
+// What is set now (a `throttleMatching` counts down as it is used): lets a test act right after a scripted 429.
+controlApp.get("/faults/:service", async (c) => {
+  const service = c.req.param("service");
+  if (!isService(service))
+    return c.json({ error: "unknown_service", message: `service must be one of ${EMULATED_SERVICES.join(", ")}` }, 404);
+  return c.json({ service, faults: await faults(c.env).get(service) });
+});
+
 controlApp.put("/faults/:service", async (c) => {
   const service = c.req.param("service");
   if (!isService(service))
@@ -73,7 +89,7 @@ controlApp.put("/faults/:service", async (c) => {
       {
         error: "invalid_body",
         message:
-          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, lostResponseRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms}",
+          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, lostResponseRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms, throttleMatching?: {method, path, skip, count}}",
       },
       400,
     );

@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import { type SandboxBindings, SINGLETON } from "../env";
 import { faultInjection } from "../faults/faultInjection";
 import type { Dto } from "./dastraDtos";
-import { type ApiResult, SANDBOX_WORKSPACE_ID, type Table } from "./dastraState";
+import { type ActingCall, type ApiResult, SANDBOX_WORKSPACE_ID, type Table } from "./dastraState";
 import type { ListParams } from "./listQuery";
 
 // The emulated Dastra API: /connect/token, /status, /rate-limiting-state and /v1/... as in Dastra's OpenAPI file.
@@ -12,6 +12,20 @@ type DastraEnv = SandboxBindings & { Variables: { clientId: string } };
 type Ctx = Context<DastraEnv>;
 
 const stub = (c: Ctx) => c.env.DASTRA.get(c.env.DASTRA.idFromName(SINGLETON));
+/** The state, with each data-changing call made as the user the caller's API key acts as (webhooks carry its id). */
+const acting = (c: Ctx) => {
+  const state = stub(c);
+  const clientId = c.get("clientId");
+  return new Proxy(
+    {},
+    {
+      get:
+        (_, method) =>
+        (...args: unknown[]) =>
+          state.actAs(clientId, method as ActingCall, args as never),
+    },
+  ) as Pick<typeof state, ActingCall>;
+};
 const jsonError = (c: Ctx, status: 400 | 401 | 403 | 404 | 413 | 415 | 429, error: string, message: string) =>
   c.json({ error, message }, status);
 
@@ -77,7 +91,7 @@ const id = (c: Ctx, name = "id") => Number(c.req.param(name));
 
 export const dastraApp = new Hono<DastraEnv>();
 
-for (const path of ["/connect/*", "/status", "/rate-limiting-state", "/v1/*"])
+for (const path of ["/connect/*", "/status", "/rate-limiting-state", "/me", "/v1/*"])
   dastraApp.use(path, faultInjection("dastra"));
 
 dastraApp.post("/connect/token", async (c) => {
@@ -113,6 +127,13 @@ dastraApp.get("/rate-limiting-state", async (c) => {
   return c.json(await stub(c).rateLimitingState(auth.value.clientId));
 });
 
+// GET /me (OpenAPI Status_Me, answer untyped there): the user the caller's key acts as.
+dastraApp.get("/me", async (c) => {
+  const auth = await stub(c).authorize(c.req.header("Authorization") ?? null, true);
+  if (!auth.ok) return send(c, auth);
+  return c.json(await stub(c).me(auth.value.clientId));
+});
+
 dastraApp.use("/v1/*", async (c, next) => {
   const auth = await stub(c).authorize(c.req.header("Authorization") ?? null, true);
   if (!auth.ok) return send(c, auth);
@@ -146,7 +167,7 @@ dastraApp.get(dsrs, async (c) => {
 
 dastraApp.post(dsrs, async (c) => {
   const body = await readDto(c, "DataSubjectRequestDto");
-  return body instanceof Response ? body : send(c, await stub(c).createDsr(body));
+  return body instanceof Response ? body : send(c, await acting(c).createDsr(body));
 });
 
 dastraApp.post(`${dsrs}/workflow`, async (c) => {
@@ -155,11 +176,11 @@ dastraApp.post(`${dsrs}/workflow`, async (c) => {
   const { id: dsrId, stepId } = (body ?? {}) as Dto;
   if (!Number.isInteger(dsrId) || !Number.isInteger(stepId))
     return jsonError(c, 400, "validation_error", "Body must be {id, stepId} (int32)");
-  return send(c, await stub(c).moveDsrToStep(dsrId as number, stepId as number));
+  return send(c, await acting(c).moveDsrToStep(dsrId as number, stepId as number));
 });
 
-dastraApp.post(`${dsrs}/archive/:id{[0-9]+}`, async (c) => send(c, await stub(c).archiveDsr(id(c), true)));
-dastraApp.post(`${dsrs}/restore/:id{[0-9]+}`, async (c) => send(c, await stub(c).archiveDsr(id(c), false)));
+dastraApp.post(`${dsrs}/archive/:id{[0-9]+}`, async (c) => send(c, await acting(c).archiveDsr(id(c), true)));
+dastraApp.post(`${dsrs}/restore/:id{[0-9]+}`, async (c) => send(c, await acting(c).archiveDsr(id(c), false)));
 
 dastraApp.put(`${dsrs}/set-identity-validation/:id{[0-9]+}`, async (c) => {
   const body = await readJson(c);
@@ -167,7 +188,7 @@ dastraApp.put(`${dsrs}/set-identity-validation/:id{[0-9]+}`, async (c) => {
   const validation = (body as Dto | null)?.validation;
   if (typeof validation !== "boolean")
     return jsonError(c, 400, "validation_error", "Body must be {validation: boolean}");
-  return send(c, await stub(c).patchDsr(id(c), [{ op: "replace", path: "/identityValidated", value: validation }]));
+  return send(c, await acting(c).patchDsr(id(c), [{ op: "replace", path: "/identityValidated", value: validation }]));
 });
 
 dastraApp.get(`${dsrs}/:id{[0-9]+}`, async (c) => send(c, await stub(c).getDsr(id(c))));
@@ -175,7 +196,7 @@ dastraApp.get(`${dsrs}/:id{[0-9]+}`, async (c) => send(c, await stub(c).getDsr(i
 dastraApp.patch(`${dsrs}/:id{[0-9]+}`, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  return send(c, await stub(c).patchDsr(id(c), body));
+  return send(c, await acting(c).patchDsr(id(c), body));
 });
 
 // ---- DataSubjectAttachments -----------------------------------------------------------------
@@ -192,7 +213,7 @@ dastraApp.post(`${attachments}/:dsrId{[0-9]+}`, async (c) => {
   const bytes = await file.arrayBuffer();
   return send(
     c,
-    await stub(c).addAttachment(id(c, "dsrId"), {
+    await acting(c).addAttachment(id(c, "dsrId"), {
       bytes,
       contentType: file.type || "application/octet-stream",
       fileName: file.name || "file",
@@ -211,7 +232,7 @@ dastraApp.get(`${attachments}/:id{[0-9]+}/download/:fileId`, async (c) => {
 });
 
 dastraApp.delete(`${attachments}/:dsrId{[0-9]+}/:fileId`, async (c) =>
-  send(c, await stub(c).deleteAttachment(id(c, "dsrId"), c.req.param("fileId")), () => c.body(null, 200)),
+  send(c, await acting(c).deleteAttachment(id(c, "dsrId"), c.req.param("fileId")), () => c.body(null, 200)),
 );
 
 // ---- CloudStorage (cloudStorage.ts: operations from the API reference index, CloudAttachmentDto shapes) ----------
@@ -281,7 +302,7 @@ dastraApp.get(messages, async (c) => {
 dastraApp.post(messages, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  return send(c, await stub(c).createMessage((body ?? {}) as Dto));
+  return send(c, await acting(c).createMessage((body ?? {}) as Dto));
 });
 
 // ---- Tasks ----------------------------------------------------------------------------------
@@ -303,7 +324,7 @@ dastraApp.get(tasks, async (c) =>
 
 dastraApp.post(tasks, async (c) => {
   const body = await readDto(c, "TaskCreateUpdateDto");
-  return body instanceof Response ? body : send(c, await stub(c).createTask(body));
+  return body instanceof Response ? body : send(c, await acting(c).createTask(body));
 });
 
 dastraApp.get(`${tasks}/:id{[0-9]+}`, async (c) => send(c, await stub(c).getTask(id(c))));
@@ -311,7 +332,7 @@ dastraApp.get(`${tasks}/:id{[0-9]+}`, async (c) => send(c, await stub(c).getTask
 dastraApp.patch(`${tasks}/:id{[0-9]+}`, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  return send(c, await stub(c).patchTask(id(c), body));
+  return send(c, await acting(c).patchTask(id(c), body));
 });
 
 dastraApp.post(`${tasks}/:id{[0-9]+}/archive`, async (c) => {
@@ -319,7 +340,7 @@ dastraApp.post(`${tasks}/:id{[0-9]+}/archive`, async (c) => {
   if (body instanceof Response) return body;
   const archived = (body as Dto | null)?.archived;
   if (typeof archived !== "boolean") return jsonError(c, 400, "validation_error", "Body must be {archived: boolean}");
-  return send(c, await stub(c).archiveTask(id(c), archived));
+  return send(c, await acting(c).archiveTask(id(c), archived));
 });
 
 // ---- Actors ---------------------------------------------------------------------------------
@@ -359,7 +380,7 @@ const RECORD_ROUTES: Array<[path: string, table: Table, putBody: string]> = [
 for (const [path, table, putBody] of RECORD_ROUTES) {
   dastraApp.put(`${path}/:id{[0-9]+}`, async (c) => {
     const body = await readDto(c, putBody);
-    return body instanceof Response ? body : send(c, await stub(c).replaceRecord(table, id(c), body));
+    return body instanceof Response ? body : send(c, await acting(c).replaceRecord(table, id(c), body));
   });
   dastraApp.delete(`${path}/:id{[0-9]+}`, async (c) =>
     send(c, await stub(c).deleteRecord(table, id(c)), () => c.body(null, 200)),
@@ -397,11 +418,11 @@ dastraApp.get(relationships, async (c) =>
 dastraApp.post(relationships, async (c) => {
   const body = await readJson(c);
   if (body instanceof Response) return body;
-  return send(c, await stub(c).createRelationships((body ?? {}) as Dto));
+  return send(c, await acting(c).createRelationships((body ?? {}) as Dto));
 });
 
 dastraApp.delete(`${relationships}/:id`, async (c) =>
-  send(c, await stub(c).deleteRelationship(c.req.param("id")), () => c.body(null, 200)),
+  send(c, await acting(c).deleteRelationship(c.req.param("id")), () => c.body(null, 200)),
 );
 
 // ---- WebHookUrls (tenant-level, not under /ws) ----------------------------------------------

@@ -48,8 +48,33 @@ export interface StoredFile {
 const API_KEYS = new Map([
   ["sandbox-public", "sandbox-private"],
   ["sandbox-public-2", "sandbox-private-2"],
+  ["sandbox-router-public", "sandbox-router-private"],
 ]);
 const isApiKey = (publicKey: string, privateKey: string) => API_KEYS.get(publicKey) === privateKey;
+/**
+ * The Dastra user each API key acts as: Dastra models an API key as a user, `GET /me` answers it and every webhook's
+ * `userId` is the user who made the change. The router has a key of its own, so it can tell its own writes apart.
+ */
+export const API_USERS: ReadonlyMap<string, { id: number; displayName: string }> = new Map([
+  ["sandbox-public", { id: 1, displayName: "Sandbox API" }],
+  ["sandbox-public-2", { id: 2, displayName: "Sandbox API (second key)" }],
+  ["sandbox-router-public", { id: 3, displayName: "Dastra router" }],
+]);
+/** The calls that change data (and so emit webhooks): `actAs` runs them as the caller's user. */
+export type ActingCall =
+  | "createDsr"
+  | "patchDsr"
+  | "moveDsrToStep"
+  | "archiveDsr"
+  | "addAttachment"
+  | "deleteAttachment"
+  | "createMessage"
+  | "createTask"
+  | "patchTask"
+  | "archiveTask"
+  | "replaceRecord"
+  | "createRelationships"
+  | "deleteRelationship";
 export const SANDBOX_WORKSPACE_ID = 1;
 const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 const CHUNK_BYTES = 1024 * 1024;
@@ -85,6 +110,8 @@ export class DastraState extends DurableObject<SandboxEnv> {
   private readonly rates: RateLimiter;
   private readonly webhooks: WebhookEmitter;
   private readonly cloud: CloudStorageStore;
+  /** The user the call in progress acts as (set by `actAs`; 1 for calls made without a key, e.g. seeding). */
+  private actingUserId = 1;
 
   constructor(ctx: DurableObjectState, env: SandboxEnv) {
     super(ctx, env);
@@ -210,6 +237,30 @@ export class DastraState extends DurableObject<SandboxEnv> {
     return ok({ clientId });
   }
 
+  /** GET /me: the user this key acts as. */
+  me(clientId: string): { id: number; displayName: string; email: null } {
+    const user = API_USERS.get(clientId) ?? { id: 1, displayName: "Sandbox API" };
+    return { ...user, email: null };
+  }
+
+  /**
+   * Runs one data-changing call as the user `clientId` acts as, so the webhooks it causes carry that `userId`.
+   * The calls only await storage, during which the Durable Object takes no other call, so the user cannot leak.
+   */
+  async actAs<M extends ActingCall>(
+    clientId: string,
+    method: M,
+    args: Parameters<DastraState[M]>,
+  ): Promise<Awaited<ReturnType<DastraState[M]>>> {
+    const previous = this.actingUserId;
+    this.actingUserId = API_USERS.get(clientId)?.id ?? 1;
+    try {
+      return await (this[method] as (...a: unknown[]) => ReturnType<DastraState[M]>)(...args);
+    } finally {
+      this.actingUserId = previous;
+    }
+  }
+
   /** 429s answered per API key since the last reset (GET /_sandbox/dastra/rate-refusals). */
   rateRefusals(): Record<string, number> {
     return this.rates.refusals();
@@ -242,7 +293,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
   }
 
   private emit(eventType: NotificationChannel, data: Dto): Promise<void> {
-    return this.webhooks.emit(eventType, SANDBOX_WORKSPACE_ID, data, this.settings());
+    return this.webhooks.emit(eventType, SANDBOX_WORKSPACE_ID, data, this.settings(), this.actingUserId);
   }
 
   private list<T extends Dto>(items: T[], params: ListParams): ApiResult<PagedList<T>> {
@@ -504,7 +555,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
       dateCreation: t,
       dateSend: t,
       dateViewed: null,
-      user: { id: 1, displayName: "Sandbox API", email: null },
+      user: { id: this.actingUserId, displayName: "Sandbox API", email: null },
       userRequestId: dsrId,
       attachmentsLifetimeInHours: null,
       attachments: Array.isArray(input.attachments) ? input.attachments : [],

@@ -4,7 +4,7 @@ import { deliverWebhook } from "./webhookDelivery";
 
 /** Dastra blocks a webhook after more than this many errors, until it is edited (PUT) again. */
 export const MAX_WEBHOOK_ERRORS = 5;
-/** The API user events are attributed to (the sandbox key acts as user 1). */
+/** The user events are attributed to when the caller names none (seeding); API calls pass the key's user. */
 const SANDBOX_USER_ID = 1;
 
 export interface EmissionSettings {
@@ -98,6 +98,8 @@ export class WebhookEmitter {
     workspaceId: number,
     data: Dto,
     settings: EmissionSettings,
+    /** The user who made the change (Dastra's webhook `userId`). */
+    userId = SANDBOX_USER_ID,
   ): Promise<void> {
     const now = Date.now();
     const targets = this.list().filter(
@@ -111,7 +113,7 @@ export class WebhookEmitter {
       const body = JSON.stringify({
         webhookId: w.id,
         signatureUrl: null,
-        userId: SANDBOX_USER_ID,
+        userId,
         eventType,
         eventName: eventType,
         data,

@@ -8,13 +8,15 @@ import type { EmulatedService, FaultSettings } from "./faultPlan";
  */
 export function faultInjection(service: EmulatedService): MiddlewareHandler<SandboxBindings> {
   return async (c, next) => {
-    const plan: FaultSettings | null = await c.env.FAULTS.get(c.env.FAULTS.idFromName(SINGLETON)).get(service);
+    const faults = c.env.FAULTS.get(c.env.FAULTS.idFromName(SINGLETON));
+    const plan: FaultSettings | null = await faults.get(service);
     if (!plan) return next();
     if (plan.latencyMs) await new Promise((r) => setTimeout(r, plan.latencyMs));
     if (plan.outageUntil && Date.now() < plan.outageUntil) {
       return c.json({ error: "service_unavailable", message: `${service} outage (sandbox fault)` }, 503);
     }
-    if (plan.throttleRate && Math.random() < plan.throttleRate) {
+    const scripted = plan.throttleMatching && (await faults.takeThrottleMatching(service, c.req.method, c.req.path));
+    if (scripted || (plan.throttleRate && Math.random() < plan.throttleRate)) {
       c.header("Retry-After", String(plan.retryAfterSeconds ?? 1));
       return c.json({ error: "too_many_requests", message: `${service} throttled (sandbox fault)` }, 429);
     }

@@ -20,6 +20,11 @@ export interface FaultSettings {
   lostResponseRate?: number;
   /** Epoch ms until which every request gets 503 (an outage window). */
   outageUntil?: number;
+  /**
+   * A 429 at a chosen moment: of the requests with this method and path (pathname, exact), the first `skip` pass and
+   * the next `count` are answered 429 with Retry-After (e.g. "page 2 of a list read is throttled"). Counts down.
+   */
+  throttleMatching?: { method: string; path: string; skip: number; count: number };
 }
 
 /** Holds the fault settings of every emulated service, in SQLite so they survive requests. */
@@ -42,6 +47,17 @@ export class FaultPlan extends DurableObject<SandboxEnv> {
       service,
       JSON.stringify(settings),
     );
+  }
+
+  /** Counts one request against `throttleMatching`; true when it is to be answered 429. Atomic (one call). */
+  takeThrottleMatching(service: EmulatedService, method: string, path: string): boolean {
+    const settings = this.get(service);
+    const rule = settings?.throttleMatching;
+    if (!settings || !rule || rule.count <= 0 || rule.method !== method || rule.path !== path) return false;
+    const throttled = rule.skip === 0;
+    const next = throttled ? { ...rule, count: rule.count - 1 } : { ...rule, skip: rule.skip - 1 };
+    this.set(service, { ...settings, throttleMatching: next });
+    return throttled;
   }
 
   clear(service?: EmulatedService): void {
