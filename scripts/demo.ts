@@ -101,7 +101,7 @@ async function attachments(dsrId: number): Promise<Json[]> {
 
 async function reportTask(dsrId: number): Promise<Json | undefined> {
   const page = await dastra(`/Tasks?objectType=DataSubject&objectIds=${dsrId}&size=50`);
-  return (page.items as Json[]).find((t) => t.objectId === dsrId);
+  return (page.items as Json[]).find((t) => String(t.objectId) === String(dsrId) && t.additionalDatas?.routerReport);
 }
 
 async function jiraIssue(label: string): Promise<Json | undefined> {
@@ -219,7 +219,7 @@ steps.push([
       json: {
         label: "Check the marketing lists for Jane's request",
         objectType: "DataSubject",
-        objectId: context.accessDsr,
+        objectId: String(context.accessDsr),
         state: "Open",
       },
     });
