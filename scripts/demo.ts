@@ -14,8 +14,11 @@ type Json = Record<string, any>;
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
-const ok = (s: string) => console.log(`   ✓ ${maskText(s)}`);
-const info = (s: string) => console.log(`   ${dim(maskText(s))}`);
+// The people this story is about: their names are masked in everything printed, like e-mails and phones.
+const SUBJECT_NAMES = /\b(Jane|John|Max|Doe|Roe|Mustermann)\b/g;
+const masked = (s: string) => maskText(s).replace(SUBJECT_NAMES, (name) => `${name[0]}***`);
+const ok = (s: string) => console.log(`   ✓ ${masked(s)}`);
+const info = (s: string) => console.log(`   ${dim(masked(s))}`);
 
 class StepFailed extends Error {}
 
@@ -250,7 +253,7 @@ steps.push([
       headers: { authorization: "Bearer sandbox-hubspot" },
       json: { properties: { email: "max.mustermann@example.com", firstname: "Max", lastname: "Mustermann" } },
     });
-    ok(`HubSpot contact ${contact.id} asks for the deletion of his data in HubSpot`);
+    ok(`HubSpot contact #${contact.id} asks HubSpot to delete his data (a privacy deletion)`);
     await control("/hubspot/webhooks/emit", {
       method: "POST",
       json: { subscriptionType: "contact.privacyDeletion", objectId: Number(contact.id) },
@@ -272,7 +275,7 @@ steps.push([
       return !s.running && s.lastRun ? s : false;
     });
     ok(
-      `sync: ${status.lastRun.seen} companies read, ${status.lastRun.created} Actors created, ${status.lastRun.patched} updated`,
+      `sync: companies read ${status.lastRun.seen}, Actors created ${status.lastRun.created}, updated ${status.lastRun.patched}`,
     );
     const actors = await dastra("/Actors?size=1");
     ok(`Dastra now holds ${actors.total} Actors`);
@@ -289,12 +292,12 @@ async function main(): Promise<void> {
 
   let failed: string | null = null;
   for (const [index, [title, run]] of steps.entries()) {
-    console.log(bold(`${index + 1}. ${title}`));
+    console.log(bold(`${index + 1}. ${masked(title)}`));
     try {
       await run();
     } catch (error) {
       failed = `step ${index + 1} (${title})`;
-      console.log(`   ✗ ${maskText(error instanceof Error ? error.message : String(error))}`);
+      console.log(`   ✗ ${masked(error instanceof Error ? error.message : String(error))}`);
       break;
     }
     console.log("");
