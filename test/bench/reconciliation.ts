@@ -1,11 +1,6 @@
-// pnpm bench (in test/), second part: how much of the router's Dastra rate budget (500/min, 10,000/10 min per key)
-// one reconciliation pass spends over N changed objects, counted by the router's own limiter (every HTTP attempt,
-// token included). Writes its section of BENCHMARKS.md only with --write (else prints it).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { routerLimiter } from "../fault/stackProbes";
 import { routerAdmin, sandboxControl, sandboxDastra, startRouterStack } from "../routerHarness";
-import { REPO_ROOT } from "../stack/localStack";
+import { recordBenchSection } from "./benchmarksSection";
 
 const STEPS = (process.env.BENCH_RECONCILE_OBJECTS ?? "100,1000,3000").split(",").map(Number);
 const START = "<!-- reconciliation bench: start -->";
@@ -74,8 +69,7 @@ async function main() {
           `| ${p.kind} | ${p.scanned} | ${p.ingested} | ${p.unchanged} | ${p.requests} | ${p.objects ? (p.requests / p.objects).toFixed(4) : "-"} | ${(p.ms / 1000).toFixed(1)} |`,
       )
       .join("\n");
-    const section = `${START}
-## Reconciliation: Dastra requests per changed object
+    const section = `## Reconciliation: Dastra requests per changed object
 
 Command: \`cd test && node --import tsx bench/reconciliation.ts --write\` (part of \`pnpm bench\`;
 \`BENCH_RECONCILE_OBJECTS=100,1000,3000\` sets the steps). Run: ${new Date().toISOString()}.
@@ -90,20 +84,8 @@ back to no connector.
 | pass | scanned | ingested | only the stamp moved | requests | requests per changed object | seconds |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows}
-${END}`;
-    console.log(section);
-    if (process.argv.includes("--write")) {
-      const file = path.join(REPO_ROOT, "BENCHMARKS.md");
-      const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
-      const a = previous.indexOf(START);
-      const b = previous.indexOf(END);
-      writeFileSync(
-        file,
-        a >= 0 && b > a
-          ? `${previous.slice(0, a)}${section}${previous.slice(b + END.length)}`
-          : `${previous.trimEnd()}\n\n${section}\n`,
-      );
-    }
+`;
+    recordBenchSection(START, END, section);
   } finally {
     await stack.dispose();
   }

@@ -13,29 +13,20 @@
 // section of BENCHMARKS.md. BENCH_REDACTION_MB (default 20), BENCH_REDACTION_ROUNDS (default 3) and
 // BENCH_REDACTION_FORMATS (default txt,csv,html,docx) override.
 import { execFileSync } from "node:child_process";
-import {
-  createReadStream,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { strToU8, Zip, ZipDeflate, ZipPassThrough } from "fflate";
 import { Log, LogLevel, Miniflare } from "miniflare";
+import { recordBenchSection } from "../../../test/bench/benchmarksSection";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../../..");
 const MB = 1024 * 1024;
 const SIZE_MB = Number(process.env.BENCH_REDACTION_MB) || 20;
 const ROUNDS = Number(process.env.BENCH_REDACTION_ROUNDS) || 3;
-const WRITE = process.argv.includes("--write");
 const FORMATS = (process.env.BENCH_REDACTION_FORMATS ?? "txt,csv,html,docx").split(",");
 const LIMIT_MB = 128;
 
@@ -295,8 +286,7 @@ the isolate without the production heap limit, so V8 collects garbage lazily and
 and html engines allocate many short-lived strings per paragraph/text node; their RSS grows sub-linearly with size).
 Throughput is wall clock on a shared 2-core machine (see the load average): compare the ratio column, not MB/s.
 `;
-    console.log(`\n${report}`);
-    if (WRITE) writeSection(report);
+    recordBenchSection(START, END, report);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -304,18 +294,5 @@ Throughput is wall clock on a shared 2-core machine (see the load average): comp
 
 const START = "<!-- redaction bench: start (bench/redaction.bench.ts --write) -->";
 const END = "<!-- redaction bench: end -->";
-/** Replaces the section between the markers (appended at the end of BENCHMARKS.md the first time). */
-function writeSection(report: string): void {
-  const file = path.join(repoRoot, "BENCHMARKS.md");
-  const previous = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const block = `${START}\n${report}${END}\n`;
-  const at = previous.indexOf(START);
-  const end = previous.indexOf(END);
-  const next =
-    at >= 0 && end > at
-      ? previous.slice(0, at) + block + previous.slice(end + END.length + 1)
-      : `${previous.trimEnd()}\n\n${block}`;
-  writeFileSync(file, next);
-}
 
 await main();

@@ -1,12 +1,11 @@
 // pnpm bench (connector-crm): Access DSR → attached export time and HubSpot calls per DSR; the company sync's use of
 // Dastra's rate budget under scaled windows (goal ≥ 90 %, zero 429). Prints the report; `--write` also puts it in
 // BENCHMARKS.md (between the crm markers), so a plain run leaves tracked files as they were.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
+import { recordBenchSection } from "../../../test/bench/benchmarksSection";
 import { CRM_ADMIN, createSubjectDsr, sandboxToken, startCrmStack } from "../../../test/crmStack";
 import { sandboxControl, sandboxDastra, waitFor } from "../../../test/routerHarness";
-import { type LocalStack, REPO_ROOT } from "../../../test/stack/localStack";
+import type { LocalStack } from "../../../test/stack/localStack";
 
 const ACCESS_DSRS = Number(process.env.BENCH_CRM_DSRS ?? 20);
 const COMPANIES = Number(process.env.BENCH_CRM_COMPANIES ?? 2000);
@@ -86,7 +85,6 @@ async function syncBench(stack: LocalStack) {
 }
 
 async function main() {
-  const write = process.argv.includes("--write");
   const stack = await startCrmStack({
     vars: {
       sandbox: { RATE_WINDOW_SCALE: String(SCALE) },
@@ -96,8 +94,7 @@ async function main() {
   try {
     const access = await accessBench(stack);
     const sync = await syncBench(stack);
-    const report = `<!-- bench:crm -->
-## CRM connector (HubSpot)
+    const report = `## CRM connector (HubSpot)
 
 Command: \`pnpm --filter @dastra/connector-crm bench\` (\`BENCH_CRM_DSRS\`, \`BENCH_CRM_COMPANIES\`, \`BENCH_CRM_SCALE\`; \`-- --write\` updates this section).
 Run ${new Date().toISOString()} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, load average ${os.loadavg()[0]?.toFixed(1)}; sandbox + router + connector-crm in one Miniflare.
@@ -111,20 +108,8 @@ HubSpot calls per DSR: median **${percentile(access.calls, 50)}** (min ${Math.mi
 ${sync.created} Actors created with ${sync.calls} Dastra calls in ${(sync.elapsedMs / 1000).toFixed(1)} s =
 **${(sync.usage * 100).toFixed(0)} % of Dastra's allowed rate** (goal ≥ 90 %: ${sync.usage >= 0.9 ? "met" : "NOT met"}), **${sync.refused} × 429** from Dastra (goal 0).
 The limiter's slot accounting caps the long-run rate at 12/13 ≈ 92 % of the window limit; below that the machine's own throughput (shared cores) is the bound.
-<!-- /bench:crm -->
 `;
-    console.log(report);
-    if (write) {
-      const file = path.join(REPO_ROOT, "BENCHMARKS.md");
-      const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
-      const from = previous.indexOf("<!-- bench:crm -->");
-      const to = previous.indexOf("<!-- /bench:crm -->");
-      const next =
-        from >= 0 && to > from
-          ? `${previous.slice(0, from)}${report.trimEnd()}${previous.slice(to + "<!-- /bench:crm -->".length)}`
-          : `${previous.trimEnd()}\n\n${report}`;
-      writeFileSync(file, next);
-    }
+    recordBenchSection("<!-- bench:crm -->", "<!-- /bench:crm -->", report);
     if (sync.refused > 0) process.exitCode = 1;
   } finally {
     await stack.dispose();

@@ -1,11 +1,9 @@
 // pnpm bench (connector-tasks): DSR-to-issue time (p50, p95) and API calls per mirrored edit, in one Miniflare with
 // the sandbox, the router and this connector. Prints the figures; `-- --write` puts them in BENCHMARKS.md (its own
 // section, after the router's notes marker, which the router's bench keeps).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
+import { recordBenchSection } from "../../../test/bench/benchmarksSection";
 import { sandboxDastra, waitFor } from "../../../test/routerHarness";
-import { REPO_ROOT } from "../../../test/stack/localStack";
 import * as h from "../../../test/tasksHarness";
 
 const DSRS = Number(process.env.BENCH_TASKS_DSRS ?? 30);
@@ -80,8 +78,7 @@ async function main() {
     const inDastra = ((await h.connectorDastraCalls(stack)) - dastra0) / EDITS;
 
     const f = (n: number) => n.toFixed(1);
-    const report = `${START}
-## Tasks connector (Jira): DSR to issue, API calls per mirrored edit
+    const report = `## Tasks connector (Jira): DSR to issue, API calls per mirrored edit
 
 Command: \`pnpm --filter @dastra/connector-tasks bench\` (\`BENCH_TASKS_DSRS\`, \`BENCH_TASKS_EDITS\` override; \`-- --write\` updates this section).
 Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}. Run: ${new Date().toISOString()}.
@@ -92,20 +89,8 @@ Sandbox + router + connector-tasks in one Miniflare; Dastra webhooks without the
 - **Dastra -> Jira, per Task edit** (${EDITS} label edits, echoes included): ${f(outJira)} Jira calls, ${f(outDastra)} Dastra calls.
 - **Jira -> Dastra, per issue move by a person** (${EDITS} moves, the person's own 2 requests excluded, echoes included):
   ${f(inJira)} Jira calls, ${f(inDastra)} Dastra calls.
-${END}`;
-    console.log(report);
-    if (process.argv.includes("--write")) {
-      const file = path.join(REPO_ROOT, "BENCHMARKS.md");
-      const previous = existsSync(file) ? readFileSync(file, "utf8") : "";
-      const a = previous.indexOf(START);
-      const b = previous.indexOf(END);
-      writeFileSync(
-        file,
-        a >= 0 && b > a
-          ? `${previous.slice(0, a)}${report}${previous.slice(b + END.length)}`
-          : `${previous.trimEnd()}\n\n${report}\n`,
-      );
-    }
+`;
+    recordBenchSection(START, END, report);
   } finally {
     await stack.dispose();
   }
