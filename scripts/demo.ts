@@ -5,6 +5,10 @@ import { maskText } from "../packages/core/src/maskPersonalData";
 import { KNOWN_WORKERS, type KnownWorker, type LocalStack, startStack } from "../test/stack/localStack";
 
 const EXIT_AT_END = process.argv.includes("--exit");
+// `--screenshot <png>`: the status page's picture, taken from this stack once the story has run.
+const SCREENSHOT = process.argv.includes("--screenshot")
+  ? process.argv[process.argv.indexOf("--screenshot") + 1]
+  : undefined;
 const STEP_TIMEOUT_MS = Number(process.env.DEMO_STEP_TIMEOUT_MS ?? 120_000);
 const ADMIN = { authorization: "Bearer sandbox-admin" };
 const JIRA_PERSON = `Basic ${Buffer.from("claire.dubois@example.com:sandbox-jira-claire").toString("base64")}`;
@@ -311,6 +315,11 @@ async function main(): Promise<void> {
   events       curl -H 'Authorization: Bearer sandbox-admin' ${stack.url("router")}/admin/events
   Dastra state ${stack.url("sandbox")}/_sandbox/dastra/state`);
 
+  if (SCREENSHOT && !failed) {
+    const { screenshotStatusPage } = await import("../test/demo/statusPageScreenshot");
+    await screenshotStatusPage(stack.url("router"), "sandbox-admin", SCREENSHOT);
+    console.log(dim(`status page picture written to ${SCREENSHOT}`));
+  }
   if (EXIT_AT_END || failed) {
     await stack.dispose();
     process.exit(failed ? 1 : 0);
