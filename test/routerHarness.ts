@@ -8,6 +8,28 @@ export const CONNECTORS = ["crm", "cms", "tasks"] as const;
 export type ConnectorName = (typeof CONNECTORS)[number];
 export const ADMIN_HEADERS = { authorization: "Bearer sandbox-admin" };
 
+const DSR_EVENTS = [
+  "DataSubjectCreation",
+  "DataSubjectUpdate",
+  "DataSubjectStateChange",
+  "DataSubjectIdentityValidated",
+  "DataSubjectRequestProcessed",
+];
+const TASK_EVENTS = ["TaskCreation", "TaskEdit", "TaskChangeState", "TaskAssigned", "TaskArchived"];
+/**
+ * The routing table these tests are written against, set explicitly: the recording fixture plays every connector and
+ * declares every event, so the router's tests do not change meaning when a real connector narrows its production route.
+ */
+export const FIXTURE_ROUTES = {
+  crm: { binding: "CONNECTOR_CRM", label: "CRM (HubSpot)", events: DSR_EVENTS },
+  cms: { binding: "CONNECTOR_CMS", label: "Documents", events: DSR_EVENTS },
+  tasks: {
+    binding: "CONNECTOR_TASKS",
+    label: "Tasks",
+    events: ["DataSubjectCreation", "DataSubjectStateChange", ...TASK_EVENTS],
+  },
+};
+
 export async function startRouterStack(options: Partial<StackOptions> = {}): Promise<LocalStack> {
   return startStack({
     workers: ["sandbox", "router"],
@@ -21,6 +43,7 @@ export async function startRouterStack(options: Partial<StackOptions> = {}): Pro
     vars: {
       ...(options.vars ?? {}),
       router: {
+        ROUTES: JSON.stringify(FIXTURE_ROUTES),
         RETRY_SCHEDULE_SCALE: "0.001",
         // Tests drop webhooks and reconcile at once: nothing is left to a webhook lag.
         RECONCILE_WEBHOOK_LAG_SECONDS: "0",

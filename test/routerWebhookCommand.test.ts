@@ -31,7 +31,7 @@ async function command(...args: string[]): Promise<string> {
 }
 
 describe("dastra:webhooks command", () => {
-  it("registers exactly the event types ROUTES needs, prints the key as a secret instruction, lists and removes", async () => {
+  it("registers exactly the event types ROUTES and the router itself need, prints the key as a secret instruction, lists and removes", async () => {
     const out = await command("register");
     expect(out).toMatch(/Registered #\d+ http:\/\/127\.0\.0\.1:8787\/webhooks\/dastra/);
     expect(out).toContain("wrangler secret put DASTRA_WEBHOOK_KEYS");
@@ -41,6 +41,7 @@ describe("dastra:webhooks command", () => {
     expect(hooks).toHaveLength(1);
     expect([...(hooks[0]?.subscribedEvents ?? [])].sort()).toEqual(
       [
+        "DataSubjectArchived",
         "DataSubjectCreation",
         "DataSubjectIdentityValidated",
         "DataSubjectRequestProcessed",

@@ -119,7 +119,7 @@ describe("router intake under fuzzed input", () => {
     const before = await counts();
     const storedKeys = new Set<string>();
     let quarantined = 0;
-    const sent: Uint8Array[] = [];
+    const sent: { body: Uint8Array; type: string }[] = [];
     await fc.assert(
       fc.asyncProperty(anyBody, contentType, extraHeaders, async (body, type, headers) => {
         const signature = await signDastraPayload(body, KEY);
@@ -130,14 +130,16 @@ describe("router intake under fuzzed input", () => {
         });
         expect(answer.status).toBe(200);
         expect(answer.json.received).toBe(true);
-        sent.push(body);
+        sent.push({ body, type });
       }),
       runs(150),
     );
-    for (const body of sent) {
+    for (const { body, type } of sent) {
       let json: unknown;
       try {
-        json = JSON.parse(new TextDecoder().decode(body));
+        // The declared charset (UTF-8 when none), strictly: bytes it cannot decode are quarantined, never mangled.
+        const charset = /;\s*charset=([^;\s]+)/i.exec(type)?.[1] ?? "utf-8";
+        json = JSON.parse(new TextDecoder(charset, { fatal: true }).decode(body));
       } catch {
         quarantined++;
         continue;

@@ -56,8 +56,14 @@ export function routesFor(routes: readonly Route[], eventType: NotificationChann
   return routes.filter((r) => r.events.includes("*") || r.events.includes(eventType));
 }
 
-/** The Dastra event types a webhook must subscribe to so every route gets its events. */
+/** The Dastra event types a webhook must subscribe to so every route gets its events, and the router its own. */
+/**
+ * Events the router needs for itself whatever the routes: an Erasure DSR processed or closed deletes the stored
+ * bodies about it (retention), so those changes must reach the router even when no connector is routed for them.
+ */
+export const ROUTER_OWN_EVENTS: readonly NotificationChannel[] = ["DataSubjectRequestProcessed", "DataSubjectStateChange"];
+
 export function subscribedEventTypes(routes: readonly Route[]): string[] | "*" {
   if (routes.some((r) => r.events.includes("*"))) return "*";
-  return [...new Set(routes.flatMap((r) => r.events))].sort();
+  return [...new Set([...routes.flatMap((r) => r.events), ...ROUTER_OWN_EVENTS])].sort();
 }
