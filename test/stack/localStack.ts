@@ -205,10 +205,14 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
     );
     if (known && !portMap.has(known.port)) portMap.set(known.port, w.port);
   }
+  // A known worker's default URL whose worker is not in this stack points nowhere (port 9, refused) in tests: a test
+  // stack must never reach a developer's `pnpm dev` on the contract's fixed ports (signed webhooks included).
+  const contractPorts = new Set((Object.values(KNOWN_WORKERS) as { port: number }[]).map((k) => k.port));
   const rewrite = (value: string) =>
     value.replace(/(127\.0\.0\.1|localhost):(\d{4,5})/g, (whole, host, port) => {
       const actual = portMap.get(Number(port));
-      return actual ? `${host}:${actual}` : whole;
+      if (actual) return `${host}:${actual}`;
+      return !options.fixedPorts && contractPorts.has(Number(port)) ? `${host}:9` : whole;
     });
 
   const built = new Map<string, string>();
