@@ -61,7 +61,10 @@ export function routesFor(routes: readonly Route[], eventType: NotificationChann
  * Events the router needs for itself whatever the routes: an Erasure DSR processed or closed deletes the stored
  * bodies about it (retention), so those changes must reach the router even when no connector is routed for them.
  */
-export const ROUTER_OWN_EVENTS: readonly NotificationChannel[] = ["DataSubjectRequestProcessed", "DataSubjectStateChange"];
+export const ROUTER_OWN_EVENTS: readonly NotificationChannel[] = [
+  "DataSubjectRequestProcessed",
+  "DataSubjectStateChange",
+];
 
 export function subscribedEventTypes(routes: readonly Route[]): string[] | "*" {
   if (routes.some((r) => r.events.includes("*"))) return "*";

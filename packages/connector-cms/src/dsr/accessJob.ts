@@ -221,6 +221,8 @@ async function runAccess(job: CmsJob): Promise<FinalConnectorOutcome> {
 
   const outcome = await typedStep<FinalConnectorOutcome>(job, "outcome", async () => ({
     status: "done",
+    // A document listed for manual review needs a person: the router's report stays open until someone has looked.
+    needsReview: skipped.length > 0,
     summary: `Documents: ${documents.length} redacted cop${documents.length === 1 ? "y" : "ies"} attached with a manifest; ${skipped.length} listed for manual review`,
     details: {
       attached: documents.length,
