@@ -307,10 +307,16 @@ async function main(): Promise<void> {
     console.log("");
   }
 
-  const dead = await json("router", "/admin/events?state=dead&limit=100", { headers: ADMIN }).catch(() => null);
+  // Dead letters: a `failed` outcome is one at once, `dead` after the retries ran out.
+  const deadLetters = async (state: string) =>
+    (
+      (await json("router", `/admin/events?state=${state}&limit=500`, { headers: ADMIN }).catch(() => ({ events: [] })))
+        .events as Json[]
+    ).length;
+  const dead = (await deadLetters("failed")) + (await deadLetters("dead"));
   console.log(bold(failed ? `\nThe demo stopped at ${failed}.` : "Every step ended as expected."));
-  if (dead) console.log(dim(`router: ${(dead.events as Json[]).length} events with a dead letter`));
-  console.log(`\nWhere to look:
+  console.log(dim(`router: ${dead} events with a dead letter`));
+  console.log(`\nWhere to look${EXIT_AT_END || failed ? " (while the stack runs: `pnpm demo` without --exit keeps it)" : ""}:
   status page  ${stack.url("router")}/status   (operator token: sandbox-admin)
   events       curl -H 'Authorization: Bearer sandbox-admin' ${stack.url("router")}/admin/events
   Dastra state ${stack.url("sandbox")}/_sandbox/dastra/state`);
