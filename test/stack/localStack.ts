@@ -119,10 +119,7 @@ function newestMtime(target: string): number {
   return newest;
 }
 
-/**
- * Builds with `wrangler deploy --dry-run --minify` (the very bundle `pnpm build` writes and deploy uploads, so `dist/`
- * always holds what the size budget is about) when sources are newer.
- */
+/** Builds with `wrangler deploy --dry-run` (the very bundle `wrangler deploy` would upload) when sources are newer. */
 export function buildWorker(dir: string, configPath: string): string {
   const outdir = path.join(dir, "dist");
   const bundle = path.join(outdir, "index.js");
@@ -138,7 +135,6 @@ export function buildWorker(dir: string, configPath: string): string {
         path.join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js"),
         "deploy",
         "--dry-run",
-        "--minify",
         "--outdir",
         "dist",
         "--config",
