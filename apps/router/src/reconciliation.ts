@@ -16,6 +16,7 @@ import {
   versionStamp,
 } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
+import { RateLimitWaitExceeded } from "@dastra/core/rateLimiter";
 import { type Env, eventLogStub } from "./env";
 import { ingestWebhookEvent } from "./ingestWebhookEvent";
 import { onlyStampMoved } from "./objectVersions";
@@ -177,7 +178,10 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
       // Everything up to the last item fed was fully read: the next run goes on from there (minus the overlap).
       if (last) await eventLog.setMeta(cursorKey(kind), JSON.stringify(last));
       const message = error instanceof Error ? error.message : String(error);
-      log.error("reconciliation failed", { kind, scanned: result.scanned, ingested: result.ingested, error: message });
+      // A spent shared budget is the expected back-off (cursor kept, the next run goes on), not a fault.
+      const fields = { kind, scanned: result.scanned, ingested: result.ingested, error: message };
+      if (error instanceof RateLimitWaitExceeded) log.warn("reconciliation paused: rate budget spent", fields);
+      else log.error("reconciliation failed", fields);
       return { ...result, ok: false, error: message };
     }
     // Everything up to the horizon was read: nothing at or before it can be missed by starting after it next time.
