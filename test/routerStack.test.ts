@@ -93,17 +93,22 @@ describe("router in the local stack", () => {
     expect(Date.now() - started).toBeLessThan(OUTAGE_MS);
     for (const d of dsrs) expect(await creationsOf(d.id, "crm")).toHaveLength(0);
     // After the outage CRM gets each once (at-least-once; no duplicate here).
-    await waitFor("crm catch-up", async () => {
-      for (const d of dsrs) if ((await creationsOf(d.id, "crm")).length !== 1) return false;
-      return true;
-    });
+    // After an 8 s outage the next scaled retry step (up to ~18 s with jitter) brings CRM back: wait that long.
+    await waitFor(
+      "crm catch-up",
+      async () => {
+        for (const d of dsrs) if ((await creationsOf(d.id, "crm")).length !== 1) return false;
+        return true;
+      },
+      60_000,
+    );
     await new Promise((r) => setTimeout(r, 500));
     for (const connector of CONNECTORS) {
       for (const d of dsrs) expect(await creationsOf(d.id, connector)).toHaveLength(1);
     }
     const crmAttempts = await Promise.all(dsrs.map(async (d) => (await creationsOf(d.id, "crm"))[0]?.attempt ?? 0));
     expect(Math.min(...crmAttempts)).toBeGreaterThan(1);
-  });
+  }, 120_000);
 
   it("recovers by reconciliation the events Dastra never delivered", async () => {
     await routerAdmin(stack, "/reconcile", { method: "POST" }); // settle the cursor on what exists
