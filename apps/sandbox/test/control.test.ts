@@ -75,11 +75,18 @@ describe("sandbox control API", () => {
 
   it("reads and changes the emission settings", async () => {
     const res = await control("PUT", "/dastra/webhooks/settings", { delayMs: 250, dropRate: 0.1, rateWindowScale: 60 });
-    expect(await res.json()).toEqual({ delayMs: 250, dropRate: 0.1, rateWindowScale: 60, tokenLifetimeSeconds: 3600 });
+    expect(await res.json()).toEqual({
+      delayMs: 250,
+      dropRate: 0.1,
+      duplicateRate: 0,
+      rateWindowScale: 60,
+      tokenLifetimeSeconds: 3600,
+    });
     await control("POST", "/reset");
     expect(await (await control("GET", "/dastra/settings")).json()).toEqual({
       delayMs: 0,
       dropRate: 0,
+      duplicateRate: 0,
       rateWindowScale: 1,
       tokenLifetimeSeconds: 3600,
     });

@@ -266,4 +266,33 @@ describe("Dastra emulator: webhook emission", () => {
     expect(dropped).toBeLessThan(50);
     expect((await receivedBy(hook.name)).length).toBe(60 - dropped);
   });
+
+  it("sends the configured share of events twice, the same signed body each time, and never duplicates a dropped one", async () => {
+    const api = await dastraClient();
+    await control("PUT", "/dastra/webhooks/settings", { duplicateRate: 1 });
+    const hook = receiverHook();
+    await register(api, hook.url, ["TaskCreation"]);
+    await api.post(`${WS}/Tasks`, { label: "twice" });
+    await flush();
+    const [first, second] = await deliveries();
+    expect([first?.outcome, second?.outcome]).toEqual(["sent", "sent"]);
+    expect(second?.body).toBe(first?.body);
+    expect(second?.signature).toBe(first?.signature);
+    expect((await receivedBy(hook.name)).length).toBe(2);
+
+    await control("PUT", "/dastra/webhooks/settings", { duplicateRate: 1, dropRate: 1 });
+    await api.post(`${WS}/Tasks`, { label: "dropped" });
+    await flush();
+    expect((await deliveries()).slice(2).map((d) => d.outcome)).toEqual(["dropped"]);
+
+    await control("PUT", "/dastra/webhooks/settings", { duplicateRate: 0.5, dropRate: 0 });
+    for (let i = 0; i < 60; i++) await api.post(`${WS}/Tasks`, { label: `D${i}` });
+    await flush();
+    const sent = (await deliveries()).slice(3);
+    const twice = sent.length - new Set(sent.map((d) => d.body)).size;
+    // Binomial(60, 0.5): outside 10..50 has probability < 1e-7.
+    expect(twice).toBeGreaterThan(10);
+    expect(twice).toBeLessThan(50);
+    expect(sent.every((d) => d.outcome === "sent")).toBe(true);
+  });
 });

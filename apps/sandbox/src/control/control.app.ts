@@ -16,6 +16,8 @@ const faultInput = z.object({
   throttleRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   lostResponseRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   retryAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0))),
+  omitRetryAfter: z.optional(z.boolean()),
+  errorStatus: z.optional(z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)])),
   outageUntil: z.optional(z.number().check(z.int(), z.gte(0))),
   throttleMatching: z.optional(
     z.object({
@@ -89,7 +91,7 @@ controlApp.put("/faults/:service", async (c) => {
       {
         error: "invalid_body",
         message:
-          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, lostResponseRate?: 0..1, retryAfterSeconds?, outageUntil?: epoch ms, throttleMatching?: {method, path, skip, count}}",
+          "expected {latencyMs?, errorRate?: 0..1, throttleRate?: 0..1, lostResponseRate?: 0..1, retryAfterSeconds?, omitRetryAfter?, errorStatus?: 500|502|503|504, outageUntil?: epoch ms, throttleMatching?: {method, path, skip, count}}",
       },
       400,
     );

@@ -5,6 +5,7 @@ import { type SandboxBindings, SINGLETON } from "../env";
 const settingsInput = z.object({
   delayMs: z.optional(z.number().check(z.int(), z.gte(0))),
   dropRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  duplicateRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   rateWindowScale: z.optional(z.number().check(z.gt(0))),
   tokenLifetimeSeconds: z.optional(z.number().check(z.int(), z.gt(0))),
 });
@@ -26,7 +27,7 @@ for (const path of ["/settings", "/webhooks/settings"]) {
         {
           error: "invalid_body",
           message:
-            "expected {delayMs?: int >= 0, dropRate?: 0..1, rateWindowScale?: > 0, tokenLifetimeSeconds?: int > 0}",
+            "expected {delayMs?: int >= 0, dropRate?: 0..1, duplicateRate?: 0..1, rateWindowScale?: > 0, tokenLifetimeSeconds?: int > 0}",
         },
         400,
       );

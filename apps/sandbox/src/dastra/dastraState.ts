@@ -34,6 +34,8 @@ export type ApiResult<T> = { ok: true; value: T } | ApiError;
 export interface DastraSettings {
   delayMs: number;
   dropRate: number;
+  /** Share (0..1) of webhook events sent twice (see EmissionSettings.duplicateRate). */
+  duplicateRate: number;
   rateWindowScale: number;
   tokenLifetimeSeconds: number;
 }
@@ -174,6 +176,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
     return {
       delayMs: stored.delayMs ?? (Number(this.env.WEBHOOK_DELAY_MS) || 0),
       dropRate: stored.dropRate ?? 0,
+      duplicateRate: stored.duplicateRate ?? 0,
       rateWindowScale: stored.rateWindowScale ?? (Number(this.env.RATE_WINDOW_SCALE) || 1),
       tokenLifetimeSeconds: stored.tokenLifetimeSeconds ?? 3600,
     };

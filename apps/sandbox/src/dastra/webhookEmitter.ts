@@ -10,6 +10,11 @@ const SANDBOX_USER_ID = 1;
 export interface EmissionSettings {
   delayMs: number;
   dropRate: number;
+  /**
+   * Share (0..1) of queued events sent twice, the copy right after the original with the same body (Dastra's delivery
+   * is at-least-once: a receiver must dedupe). Drawn after `dropRate`, so a dropped event is never duplicated.
+   */
+  duplicateRate?: number;
 }
 
 export interface DeliveryLogEntry {
@@ -123,13 +128,15 @@ export class WebhookEmitter {
         this.log(w, eventType, "dropped", null, null, body, null);
         continue;
       }
-      this.sql.exec(
-        "INSERT INTO outbox (webhook_id, event_type, body, due_at) VALUES (?, ?, ?, ?)",
-        w.id as number,
-        eventType,
-        body,
-        now + settings.delayMs,
-      );
+      const copies = settings.duplicateRate && Math.random() < settings.duplicateRate ? 2 : 1;
+      for (let copy = 0; copy < copies; copy++)
+        this.sql.exec(
+          "INSERT INTO outbox (webhook_id, event_type, body, due_at) VALUES (?, ?, ?, ?)",
+          w.id as number,
+          eventType,
+          body,
+          now + settings.delayMs,
+        );
     }
     if (targets.length) await this.scheduleAlarm();
   }

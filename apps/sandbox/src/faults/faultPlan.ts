@@ -13,6 +13,10 @@ export interface FaultSettings {
   /** Share (0..1) of requests answered 429 with Retry-After (a "429 storm" is 1). */
   throttleRate?: number;
   retryAfterSeconds?: number;
+  /** Throttled answers carry no Retry-After header (HubSpot's 429s: the policy is named in the body only). */
+  omitRetryAfter?: boolean;
+  /** Status of the `errorRate` answers (default 503), e.g. 500 or 502 for a provider's 5xx. */
+  errorStatus?: 500 | 502 | 503 | 504;
   /**
    * Share (0..1) of writes (POST, PUT, PATCH, DELETE; not the token endpoint) that are carried out but answered 504, as when a gateway times
    * out after the backend committed: the caller cannot tell, and a blind retry would do it twice.
