@@ -48,6 +48,11 @@ export interface StackOptions {
   verbose?: boolean;
   /** Keep Durable Object, KV and R2 state on disk here, so a stack started again on it resumes (restart tests). */
   persistDir?: string;
+  /**
+   * Ports by worker key, taken instead of free ones (a restart on `persistDir` that keeps every URL, as a redeploy
+   * does: webhooks registered with the emulators stay valid).
+   */
+  ports?: Record<string, number>;
 }
 
 export interface LocalStack {
@@ -175,6 +180,7 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
   // wrangler is heavy to import; only the stack needs its config reader.
   const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
   const resolved: ResolvedWorker[] = [];
+  for (const port of Object.values(options.ports ?? {})) taken.add(port);
   for (const key of options.workers) {
     const known = KNOWN_WORKERS[key];
     const dir = path.join(REPO_ROOT, known.dir);
@@ -183,7 +189,7 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
       dir,
       configPath: path.join(dir, "wrangler.jsonc"),
       defaultPort: known.port,
-      port: options.fixedPorts ? known.port : await freePort(taken),
+      port: options.fixedPorts ? known.port : (options.ports?.[key] ?? (await freePort(taken))),
     });
   }
   for (const extra of options.extraWorkers ?? []) {
@@ -193,7 +199,7 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
       dir,
       configPath: path.join(dir, extra.config ?? "wrangler.jsonc"),
       ...(extra.scriptName ? { scriptName: extra.scriptName } : {}),
-      port: await freePort(taken),
+      port: options.ports?.[extra.name] ?? (await freePort(taken)),
     });
   }
 

@@ -11,6 +11,19 @@ const PAUSE_KEY = "pausedUntil";
 /** A pause asked by a provider is capped here (a bogus Retry-After must not stop a connector for days). */
 const MAX_PAUSE_MS = 3_600_000;
 
+/**
+ * The windows with each `windowMs` divided by PROVIDER_RATE_WINDOW_SCALE (unset = 1): a test-only var (never in
+ * wrangler.jsonc), paired with the sandbox's per-provider window scale so a soak emulates a provider's limits on a
+ * shorter clock, as the router's DASTRA_RATE_WINDOW_SCALE does for Dastra's.
+ */
+export function scaledWindows(windows: readonly BudgetWindow[], env: unknown): BudgetWindow[] {
+  const factor = Number(
+    (env as { PROVIDER_RATE_WINDOW_SCALE?: string } | undefined)?.PROVIDER_RATE_WINDOW_SCALE ?? "1",
+  );
+  if (!(Number.isFinite(factor) && factor > 0) || factor === 1) return [...windows];
+  return windows.map((w) => ({ ...w, windowMs: w.windowMs / factor }));
+}
+
 /** Connectors export it (`export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter"`) and bind it as PROVIDER_LIMITER. */
 export class ProviderRateLimiter extends DurableObject {
   private budget: DualWindowBudget | undefined;
@@ -26,9 +39,10 @@ export class ProviderRateLimiter extends DurableObject {
     const now = Date.now();
     this.pausedUntil ??= (await this.ctx.storage.get<number>(PAUSE_KEY)) ?? 0;
     if (this.pausedUntil > now) return { ok: false, retryAfterMs: this.pausedUntil - now };
-    const shape = JSON.stringify(windows);
+    const scaled = scaledWindows(windows, this.env);
+    const shape = JSON.stringify(scaled);
     if (!this.budget || this.budgetShape !== shape) {
-      this.budget = DualWindowBudget.fromJSON(await this.ctx.storage.get(STATE_KEY), windows);
+      this.budget = DualWindowBudget.fromJSON(await this.ctx.storage.get(STATE_KEY), scaled);
       this.budgetShape = shape;
     }
     const decision = this.budget.tryTake(now, cost);
@@ -50,7 +64,7 @@ export class ProviderRateLimiter extends DurableObject {
   }
 
   async usage(windows: BudgetWindow[]): Promise<{ limit: number; windowMs: number; used: number }[]> {
-    const budget = DualWindowBudget.fromJSON(await this.ctx.storage.get(STATE_KEY), windows);
+    const budget = DualWindowBudget.fromJSON(await this.ctx.storage.get(STATE_KEY), scaledWindows(windows, this.env));
     return budget.usage(Date.now());
   }
 }

@@ -7,7 +7,7 @@ import { outcomeForError } from "../../src/kit/errorOutcome";
 import { hubspot429, jira429, msUntilNextMidnight } from "../../src/kit/providerBudgets";
 import { createProviderClient, type ProviderClientOptions } from "../../src/kit/providerClient";
 import { ProviderHttpError } from "../../src/kit/providerHttpError";
-import { providerRateLimiter } from "../../src/kit/providerRateLimiter";
+import { providerRateLimiter, scaledWindows } from "../../src/kit/providerRateLimiter";
 import { createLogger } from "../../src/logger";
 import { RateLimitWaitExceeded } from "../../src/rateLimiter";
 import { providerRequests, resetProvider, scriptProvider } from "./kitHarness";
@@ -216,6 +216,23 @@ describe("ProviderRateLimiter (shared budget in a Durable Object)", () => {
     )) as RateLimitWaitExceeded;
     expect(refused).toBeInstanceOf(RateLimitWaitExceeded);
     expect(refused.retryAfterMs).toBeGreaterThan(4_000);
+  });
+});
+
+describe("PROVIDER_RATE_WINDOW_SCALE (test-only: a provider's limits on a shorter clock)", () => {
+  const hubspot = [
+    { limit: 100, windowMs: 10_000, slots: 10 },
+    { limit: 250_000, windowMs: 86_400_000, slots: 24 },
+  ];
+  it("divides every window by the scale, keeping limits and slots", () => {
+    expect(scaledWindows(hubspot, { PROVIDER_RATE_WINDOW_SCALE: "10" })).toEqual([
+      { limit: 100, windowMs: 1_000, slots: 10 },
+      { limit: 250_000, windowMs: 8_640_000, slots: 24 },
+    ]);
+  });
+  it("keeps the real windows when unset or not a positive number", () => {
+    for (const env of [undefined, {}, { PROVIDER_RATE_WINDOW_SCALE: "0" }, { PROVIDER_RATE_WINDOW_SCALE: "x" }])
+      expect(scaledWindows(hubspot, env)).toEqual(hubspot);
   });
 });
 
