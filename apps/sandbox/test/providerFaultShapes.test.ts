@@ -30,6 +30,14 @@ describe("sandbox faults: each provider's error shape", () => {
     const failed = await call("/hubspot/crm/v3/objects/contacts", { headers: HUBSPOT });
     expect(failed.status).toBe(503);
     expect(await failed.json()).toMatchObject({ status: "error", category: "INTERNAL_ERROR" });
+    // Each fault answer given is counted (the plan's replacement keeps the count; a reset clears it).
+    const seen = (await (await control("GET", "/faults/hubspot")).json()) as { hits: Record<string, number> };
+    expect(seen.hits).toEqual({ throttled: 2, failure: 1 });
+    await control("DELETE", "/faults/hubspot");
+    expect(((await (await control("GET", "/faults/hubspot")).json()) as { hits: object }).hits).toEqual({
+      throttled: 2,
+      failure: 1,
+    });
   });
 
   it("Jira: 5xx answers {errorMessages, errors} with the configured status", async () => {

@@ -78,7 +78,8 @@ controlApp.get("/faults/:service", async (c) => {
   const service = c.req.param("service");
   if (!isService(service))
     return c.json({ error: "unknown_service", message: `service must be one of ${EMULATED_SERVICES.join(", ")}` }, 404);
-  return c.json({ service, faults: await faults(c.env).get(service) });
+  const plan = faults(c.env);
+  return c.json({ service, faults: await plan.get(service), hits: await plan.hits(service) });
 });
 
 controlApp.put("/faults/:service", async (c) => {

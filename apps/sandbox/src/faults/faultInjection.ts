@@ -15,7 +15,8 @@ type FaultKind = "unavailable" | "throttled" | "failure" | "lost";
  * `{error:{code, message, innerError}}` (codes from Graph's error reference: activityLimitReached,
  * serviceNotAvailable, generalException, timeout), Dastra `{error, message}` (the emulator's own API errors).
  */
-function faultAnswer(c: Context, service: EmulatedService, status: ContentfulStatusCode, kind: FaultKind) {
+async function faultAnswer(c: Context, service: EmulatedService, status: ContentfulStatusCode, kind: FaultKind) {
+  await c.env.FAULTS.get(c.env.FAULTS.idFromName(SINGLETON)).recordHit(service, kind);
   const what = { unavailable: "outage", throttled: "throttled", failure: "failure", lost: "answer lost" }[kind];
   if (service === "hubspot") {
     if (kind === "throttled")
@@ -54,18 +55,18 @@ export function faultInjection(service: EmulatedService): MiddlewareHandler<Sand
     const plan: FaultSettings | null = await faults.get(service);
     if (!plan) return next();
     if (plan.latencyMs) await new Promise((r) => setTimeout(r, plan.latencyMs));
-    if (plan.outageUntil && Date.now() < plan.outageUntil) return faultAnswer(c, service, 503, "unavailable");
+    if (plan.outageUntil && Date.now() < plan.outageUntil) return await faultAnswer(c, service, 503, "unavailable");
     const scripted = plan.throttleMatching && (await faults.takeThrottleMatching(service, c.req.method, c.req.path));
     if (scripted || (plan.throttleRate && Math.random() < plan.throttleRate)) {
       // HubSpot documents no Retry-After on its 429s: `omitRetryAfter` emulates that.
       if (!plan.omitRetryAfter) c.header("Retry-After", String(plan.retryAfterSeconds ?? 1));
-      return faultAnswer(c, service, 429, "throttled");
+      return await faultAnswer(c, service, 429, "throttled");
     }
     if (plan.errorRate && Math.random() < plan.errorRate)
-      return faultAnswer(c, service, (plan.errorStatus ?? 503) as ContentfulStatusCode, "failure");
+      return await faultAnswer(c, service, (plan.errorStatus ?? 503) as ContentfulStatusCode, "failure");
     const write = c.req.method !== "GET" && !c.req.path.endsWith("/connect/token"); // a token is not a change
     if (!plan.lostResponseRate || !write || Math.random() >= plan.lostResponseRate) return next();
     await next();
-    c.res = faultAnswer(c, service, 504, "lost");
+    c.res = await faultAnswer(c, service, 504, "lost");
   };
 }

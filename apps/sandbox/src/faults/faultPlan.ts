@@ -36,6 +36,26 @@ export class FaultPlan extends DurableObject<SandboxEnv> {
   constructor(ctx: DurableObjectState, env: SandboxEnv) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS faults (service TEXT PRIMARY KEY, settings TEXT NOT NULL)");
+    ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS fault_hits (service TEXT NOT NULL, kind TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (service, kind))",
+    );
+  }
+
+  /** Counts one fault answer actually given (kind: unavailable, throttled, failure, lost), so a test can show it hit. */
+  recordHit(service: EmulatedService, kind: string): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO fault_hits (service, kind, n) VALUES (?, ?, 1) ON CONFLICT(service, kind) DO UPDATE SET n = n + 1",
+      service,
+      kind,
+    );
+  }
+
+  /** Fault answers given per kind since the last reset (kept when a service's plan is cleared). */
+  hits(service: EmulatedService): Record<string, number> {
+    const rows = this.ctx.storage.sql
+      .exec<{ kind: string; n: number }>("SELECT kind, n FROM fault_hits WHERE service = ?", service)
+      .toArray();
+    return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
   }
 
   get(service: EmulatedService): FaultSettings | null {
@@ -66,6 +86,9 @@ export class FaultPlan extends DurableObject<SandboxEnv> {
 
   clear(service?: EmulatedService): void {
     if (service) this.ctx.storage.sql.exec("DELETE FROM faults WHERE service = ?", service);
-    else this.ctx.storage.sql.exec("DELETE FROM faults");
+    else {
+      this.ctx.storage.sql.exec("DELETE FROM faults");
+      this.ctx.storage.sql.exec("DELETE FROM fault_hits");
+    }
   }
 }
