@@ -79,6 +79,7 @@ describe("sandbox control API", () => {
       delayMs: 250,
       dropRate: 0.1,
       duplicateRate: 0,
+      deliveryConcurrency: 1,
       rateWindowScale: 60,
       tokenLifetimeSeconds: 3600,
     });
@@ -87,6 +88,7 @@ describe("sandbox control API", () => {
       delayMs: 0,
       dropRate: 0,
       duplicateRate: 0,
+      deliveryConcurrency: 1,
       rateWindowScale: 1,
       tokenLifetimeSeconds: 3600,
     });

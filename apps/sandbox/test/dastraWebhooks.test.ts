@@ -295,4 +295,21 @@ describe("Dastra emulator: webhook emission", () => {
     expect(twice).toBeLessThan(50);
     expect(sent.every((d) => d.outcome === "sent")).toBe(true);
   });
+
+  it("delivers several at once with deliveryConcurrency, each once, and says how many wait", async () => {
+    const api = await dastraClient();
+    await control("PUT", "/dastra/webhooks/settings", { deliveryConcurrency: 4, delayMs: 60_000 });
+    const hook = receiverHook();
+    await register(api, hook.url, ["TaskCreation"]);
+    for (let i = 0; i < 12; i++) await api.post(`${WS}/Tasks`, { label: `C${i}` });
+    expect(await (await control("GET", "/dastra/webhooks/pending")).json()).toEqual({ pending: 12 });
+    await flush();
+    expect(await (await control("GET", "/dastra/webhooks/pending")).json()).toEqual({ pending: 0 });
+    const log = await deliveries();
+    expect(log.map((d) => d.outcome)).toEqual(Array(12).fill("sent"));
+    expect(new Set(log.map((d) => d.body)).size).toBe(12);
+    expect((await receivedBy(hook.name)).length).toBe(12);
+    const bad = await control("PUT", "/dastra/webhooks/settings", { deliveryConcurrency: 0 });
+    expect(bad.status).toBe(400);
+  });
 });

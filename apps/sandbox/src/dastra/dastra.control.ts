@@ -6,6 +6,7 @@ const settingsInput = z.object({
   delayMs: z.optional(z.number().check(z.int(), z.gte(0))),
   dropRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
   duplicateRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  deliveryConcurrency: z.optional(z.number().check(z.int(), z.gte(1), z.lte(32))),
   rateWindowScale: z.optional(z.number().check(z.gt(0))),
   tokenLifetimeSeconds: z.optional(z.number().check(z.int(), z.gt(0))),
 });
@@ -27,7 +28,7 @@ for (const path of ["/settings", "/webhooks/settings"]) {
         {
           error: "invalid_body",
           message:
-            "expected {delayMs?: int >= 0, dropRate?: 0..1, duplicateRate?: 0..1, rateWindowScale?: > 0, tokenLifetimeSeconds?: int > 0}",
+            "expected {delayMs?: int >= 0, dropRate?: 0..1, duplicateRate?: 0..1, deliveryConcurrency?: 1..32, rateWindowScale?: > 0, tokenLifetimeSeconds?: int > 0}",
         },
         400,
       );
@@ -36,6 +37,7 @@ for (const path of ["/settings", "/webhooks/settings"]) {
   });
 }
 
+dastraControl.get("/webhooks/pending", async (c) => c.json({ pending: await dastra(c.env).pendingWebhooks() }));
 dastraControl.post("/webhooks/flush", async (c) => c.json({ delivered: await dastra(c.env).flushWebhooks() }));
 
 /** Archived CloudStorage files (CloudAttachmentDto) and, per file, its bytes: what a connector archived. */

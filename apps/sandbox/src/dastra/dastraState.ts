@@ -36,6 +36,8 @@ export interface DastraSettings {
   dropRate: number;
   /** Share (0..1) of webhook events sent twice (see EmissionSettings.duplicateRate). */
   duplicateRate: number;
+  /** Webhook deliveries in flight at once (see EmissionSettings.deliveryConcurrency); default 1. */
+  deliveryConcurrency: number;
   rateWindowScale: number;
   tokenLifetimeSeconds: number;
 }
@@ -177,6 +179,7 @@ export class DastraState extends DurableObject<SandboxEnv> {
       delayMs: stored.delayMs ?? (Number(this.env.WEBHOOK_DELAY_MS) || 0),
       dropRate: stored.dropRate ?? 0,
       duplicateRate: stored.duplicateRate ?? 0,
+      deliveryConcurrency: stored.deliveryConcurrency ?? 1,
       rateWindowScale: stored.rateWindowScale ?? (Number(this.env.RATE_WINDOW_SCALE) || 1),
       tokenLifetimeSeconds: stored.tokenLifetimeSeconds ?? 3600,
     };
@@ -780,14 +783,19 @@ export class DastraState extends DurableObject<SandboxEnv> {
   }
 
   override async alarm(): Promise<void> {
-    await this.webhooks.deliverDue(false);
+    await this.webhooks.deliverDue(false, this.settings().deliveryConcurrency);
   }
 
   // ---- control API ----------------------------------------------------------------------------
 
   /** Delivers every queued event now, delay or not; resolves once they are all answered. */
   flushWebhooks(): Promise<number> {
-    return this.webhooks.deliverDue(true);
+    return this.webhooks.deliverDue(true, this.settings().deliveryConcurrency);
+  }
+
+  /** Events queued for delivery, not sent yet. */
+  pendingWebhooks(): number {
+    return this.webhooks.pendingCount();
   }
 
   deliveries(): DeliveryLogEntry[] {

@@ -15,6 +15,11 @@ export interface EmissionSettings {
    * is at-least-once: a receiver must dedupe). Drawn after `dropRate`, so a dropped event is never duplicated.
    */
   duplicateRate?: number;
+  /**
+   * How many deliveries are in flight at once (default 1: one after the other, in order). Dastra documents no order
+   * and no concurrency for its webhooks; a soak sets more so the sender is not the bottleneck of a busy tenant.
+   */
+  deliveryConcurrency?: number;
 }
 
 export interface DeliveryLogEntry {
@@ -149,15 +154,15 @@ export class WebhookEmitter {
   }
 
   /** Delivers due events (all pending ones when `ignoreDelay`); serialised so alarm and flush never send twice. */
-  deliverDue(ignoreDelay: boolean): Promise<number> {
+  deliverDue(ignoreDelay: boolean, concurrency = 1): Promise<number> {
     this.chain = this.chain.then(
-      () => this.runDeliveries(ignoreDelay),
-      () => this.runDeliveries(ignoreDelay),
+      () => this.runDeliveries(ignoreDelay, concurrency),
+      () => this.runDeliveries(ignoreDelay, concurrency),
     );
     return this.chain;
   }
 
-  private async runDeliveries(ignoreDelay: boolean): Promise<number> {
+  private async runDeliveries(ignoreDelay: boolean, concurrency: number): Promise<number> {
     const limit = ignoreDelay ? Number.MAX_SAFE_INTEGER : Date.now();
     const due = this.sql
       .exec<{ id: number; webhook_id: number; event_type: string; body: string }>(
@@ -166,38 +171,43 @@ export class WebhookEmitter {
       )
       .toArray();
     let sent = 0;
-    for (const row of due) {
-      this.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
-      const webhook = this.get(row.webhook_id);
-      if (!webhook) continue;
-      if (webhook.inError) {
-        this.log(webhook, row.event_type, "blocked", null, "webhook blocked after too many errors", row.body, null);
-        continue;
+    let next = 0;
+    const deliverNext = async (): Promise<void> => {
+      while (next < due.length) {
+        const row = due[next++] as (typeof due)[number];
+        this.sql.exec("DELETE FROM outbox WHERE id = ?", row.id);
+        const webhook = this.get(row.webhook_id);
+        if (!webhook) continue;
+        if (webhook.inError) {
+          this.log(webhook, row.event_type, "blocked", null, "webhook blocked after too many errors", row.body, null);
+          continue;
+        }
+        const result = await deliverWebhook(webhook.url as string, row.body, webhook.signatureKey as string);
+        sent++;
+        // Re-read: the webhook may have been edited (or blocked) while the request was in flight.
+        const fresh = this.get(row.webhook_id);
+        this.log(
+          webhook,
+          row.event_type,
+          result.ok ? "sent" : "failed",
+          result.status,
+          result.error,
+          row.body,
+          result.signature,
+        );
+        if (!result.ok && fresh) {
+          const nbErrors = (fresh.nbErrors as number) + 1;
+          this.save({
+            ...fresh,
+            nbErrors,
+            dateLastError: new Date().toISOString(),
+            errorMessage: result.error,
+            inError: nbErrors > MAX_WEBHOOK_ERRORS,
+          });
+        }
       }
-      const result = await deliverWebhook(webhook.url as string, row.body, webhook.signatureKey as string);
-      sent++;
-      // Re-read: the webhook may have been edited while the request was in flight.
-      const fresh = this.get(row.webhook_id);
-      this.log(
-        webhook,
-        row.event_type,
-        result.ok ? "sent" : "failed",
-        result.status,
-        result.error,
-        row.body,
-        result.signature,
-      );
-      if (!result.ok && fresh) {
-        const nbErrors = (fresh.nbErrors as number) + 1;
-        this.save({
-          ...fresh,
-          nbErrors,
-          dateLastError: new Date().toISOString(),
-          errorMessage: result.error,
-          inError: nbErrors > MAX_WEBHOOK_ERRORS,
-        });
-      }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.floor(concurrency)) }, deliverNext));
     await this.scheduleAlarm();
     return sent;
   }
