@@ -96,7 +96,8 @@ describe("soak over the real connectors, with faults", () => {
 
     const restarts: Json[] = [];
     /** Jobs a stop cut in the middle of a step, to show they resumed and ended. */
-    const interrupted: { connector: string; script: string; dsrId: number; jobId: string }[] = [];
+    const interrupted: { connector: string; script: string; dsrId: number; jobId: string; attemptsAtStop: number }[] =
+      [];
     /** Stops every Worker (workerd goes away, in-flight jobs and requests with it) and starts it on the same state. */
     async function restart(label: string, without: ("connector-tasks" | "connector-cms")[] = []): Promise<void> {
       let open!: () => void;
@@ -109,7 +110,12 @@ describe("soak over the real connectors, with faults", () => {
         name: c.name,
         pending: (c.deliveries.pending ?? 0) + (c.deliveries.retrying ?? 0) + (c.deliveries.accepted ?? 0),
       }));
-      // The connectors' job ledgers of the latest DSRs as the stop finds them: a job "running" is cut mid-step.
+      const t = Date.now();
+      await live().dispose();
+      stack = undefined;
+      stack = await startRealStack({ persistDir, ports, without });
+      // The connectors' job ledgers of the latest DSRs right after the start: a job still "running" was cut mid-step
+      // by the stop (its crash-guard alarm reruns it from the ledger).
       const jobsAtStop: Json = {};
       for (const [connector, script] of [
         ["crm", "dastra-connector-crm"],
@@ -117,20 +123,18 @@ describe("soak over the real connectors, with faults", () => {
       ] as const) {
         const ns = await live().mf.getDurableObjectNamespace("JOBS", script);
         const states: Record<string, number> = {};
-        for (const c of created.slice(-40)) {
+        for (const c of created.slice(-60)) {
           const stub = ns.get(ns.idFromName(`dsr:${c.dsrId}`)) as unknown as { inspect(): Promise<Json[]> };
           for (const j of await stub.inspect()) {
-            const key = j.state === "running" ? `running (step ${j.steps.at(-1)?.name ?? "-"} cut)` : j.state;
+            const key =
+              j.state === "running" ? `cut in step ${j.steps.at(-1)?.name.replace(/:.*/, "") ?? "-"}` : j.state;
             states[key] = (states[key] ?? 0) + 1;
-            if (j.state === "running") interrupted.push({ connector, script, dsrId: c.dsrId, jobId: j.jobId });
+            if (j.state === "running")
+              interrupted.push({ connector, script, dsrId: c.dsrId, jobId: j.jobId, attemptsAtStop: j.attempts });
           }
         }
         jobsAtStop[connector] = states;
       }
-      const t = Date.now();
-      await live().dispose();
-      stack = undefined;
-      stack = await startRealStack({ persistDir, ports, without });
       restarts.push({ label, without, unfinishedDeliveriesAtStop: unfinished, jobsAtStop, downMs: Date.now() - t });
       open();
     }
@@ -436,9 +440,20 @@ describe("soak over the real connectors, with faults", () => {
         reports.set(String(t.objectId), (reports.get(String(t.objectId)) ?? 0) + 1);
     for (const e of await routerEvents())
       if (e.report === "failed") problems.push(`${e.object}: outcome report of ${e.eventType} failed`);
+    const eventsOfDsr = new Map<string, Json[]>();
+    for (const e of await routerEvents()) eventsOfDsr.set(e.object, [...(eventsOfDsr.get(e.object) ?? []), e]);
     for (const c of created)
       if (reports.get(String(c.dsrId)) !== 1)
-        problems.push(`DSR ${c.dsrId}: ${reports.get(String(c.dsrId)) ?? 0} outcome report tasks`);
+        problems.push(
+          `DSR ${c.dsrId} (${c.purpose}): ${reports.get(String(c.dsrId)) ?? 0} outcome report tasks; router events: ${JSON.stringify(
+            (eventsOfDsr.get(`DataSubjectRequest:${c.dsrId}`) ?? []).map((e) => [
+              e.eventType,
+              e.source,
+              e.report,
+              e.echo,
+            ]),
+          )}`,
+        );
 
     // Dastra's webhook sender: what it sent, twice, dropped; every answer it got was 200.
     const log = (await control(live(), "/dastra/deliveries")).deliveries as Json[];
@@ -493,14 +508,21 @@ describe("soak over the real connectors, with faults", () => {
     expect(figures.webhooks.dsrEvents).toBeGreaterThanOrEqual(eventsOf(plan));
     expect(figures.webhooks.sentTwice).toBeGreaterThan(0);
     expect(figures.webhooks.dropped).toBeGreaterThan(0);
-    expect(Object.keys(answers).every((k) => k === "sent 200" || k === "dropped null")).toBe(true);
+    // Every answer the router gave Dastra's sender was 200. A send that got no answer at all (the local socket
+    // reset, "Network connection lost", status null) is listed in the figures: it is not an answer, but Dastra counts
+    // it as an error, so there must be few and the router's webhook must never be blocked.
+    expect(log.filter((d) => d.status !== null && d.status !== 200)).toEqual([]);
+    expect(log.filter((d) => d.outcome === "blocked")).toEqual([]);
+    expect(figures.webhooks.notAnswered200.length).toBeLessThanOrEqual(5);
+    const routerHook = (state.webhooks as Json[]).find((w) => String(w.url).endsWith("/webhooks/dastra"));
+    expect(routerHook?.inError).toBe(false);
     expect(figures.faults.hubspot.throttled).toBeGreaterThan(0);
     expect(figures.faults.jira.failure).toBeGreaterThan(0);
     expect(figures.faults.graph.throttled).toBeGreaterThan(0);
     expect(figures.faults.dastra.lost).toBeGreaterThan(0);
     expect(restarts).toHaveLength(3);
-    // The mid-job stop did cut jobs mid-step, and each ran again (attempt ≥ 2) to its end.
+    // The stops did cut jobs mid-step, and each ran again (one more attempt) to its end.
     expect(resumed.length).toBeGreaterThan(0);
-    expect(resumed.filter((r) => r.state !== "done" || r.attempts < 2)).toEqual([]);
+    expect(resumed.filter((r) => r.state !== "done" || r.attempts <= r.attemptsAtStop)).toEqual([]);
   });
 });
