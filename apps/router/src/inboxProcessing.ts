@@ -58,7 +58,12 @@ export function storeEvent(
     if (routed.length === 0 && plan.sameVersionEvent)
       return { id: plan.sameVersionEvent.id, duplicate: true, routed: false };
   }
-  const report = routed.length > 0 && shouldReportOutcome(env, input.webhook) ? "pending" : "none";
+  // The first event stored about a DSR is reported whatever its type (its creation webhook may have been lost).
+  const firstAboutDsr =
+    !input.echo &&
+    ref?.object.startsWith("DataSubjectRequest:") === true &&
+    sql.exec("SELECT 1 FROM events WHERE object = ? LIMIT 1", ref.object).toArray().length === 0;
+  const report = routed.length > 0 && shouldReportOutcome(env, input.webhook, firstAboutDsr) ? "pending" : "none";
   const seq = sql
     .exec<{ seq: number }>(
       `INSERT INTO events (id, dedupe_key, source, event_type, received_at, webhook, report, object, object_version, echo)

@@ -37,7 +37,12 @@ export function outcomeReportChannel(env: Env): OutcomeReportChannel {
   throw new Error(`OUTCOME_REPORT_CHANNEL must be one of ${OUTCOME_REPORT_CHANNELS.join(", ")}, not "${value}"`);
 }
 
-export function shouldReportOutcome(env: Env, webhook: DastraWebhookEvent): boolean {
+/**
+ * Whether the event gets an outcome report: its type is in OUTCOME_REPORT_EVENTS, or it is the first event the router
+ * holds about its DSR (`firstAboutDsr`): when the creation webhook was lost and an update arrives first (or
+ * reconciliation finds the DSR after one), connectors act on it, and the DSR must still get its report.
+ */
+export function shouldReportOutcome(env: Env, webhook: DastraWebhookEvent, firstAboutDsr = false): boolean {
   const events = readJsonVar(env.OUTCOME_REPORT_EVENTS);
   let channel: OutcomeReportChannel;
   try {
@@ -46,7 +51,10 @@ export function shouldReportOutcome(env: Env, webhook: DastraWebhookEvent): bool
     channel = "task"; // kept pending: the report run says what is wrong with the var
   }
   return (
-    channel !== "none" && Array.isArray(events) && events.includes(webhook.eventType) && dsrFromEvent(webhook) !== null
+    channel !== "none" &&
+    Array.isArray(events) &&
+    (events.includes(webhook.eventType) || firstAboutDsr) &&
+    dsrFromEvent(webhook) !== null
   );
 }
 
