@@ -105,6 +105,12 @@ describe("soak over the real connectors, with faults", () => {
         open = r;
       });
       while (inFlight > 0) await sleep(20);
+      // Dastra lives in this workerd too, but in production it is not restarted with the router (and a Workers
+      // deploy never leaves the router dark): its webhook sender holds new events (delayMs) and its sends in flight
+      // finish before the stop, then the held ones are flushed after the start. Without this, the stop itself cuts
+      // up to `deliveryConcurrency` sends at once, and 6 errors block the webhook.
+      await control(live(), "/dastra/settings", "PUT", { delayMs: 3_600_000 });
+      await sleep(2000);
       const before = await routerAdmin(live(), "/connectors");
       const unfinished = (before.connectors as Json[]).map((c) => ({
         name: c.name,
@@ -114,6 +120,7 @@ describe("soak over the real connectors, with faults", () => {
       await live().dispose();
       stack = undefined;
       stack = await startRealStack({ persistDir, ports, without });
+      const downMs = Date.now() - t;
       // The connectors' job ledgers of the latest DSRs right after the start: a job still "running" was cut mid-step
       // by the stop (its crash-guard alarm reruns it from the ledger).
       const jobsAtStop: Json = {};
@@ -123,19 +130,32 @@ describe("soak over the real connectors, with faults", () => {
       ] as const) {
         const ns = await live().mf.getDurableObjectNamespace("JOBS", script);
         const states: Record<string, number> = {};
-        for (const c of created.slice(-60)) {
-          const stub = ns.get(ns.idFromName(`dsr:${c.dsrId}`)) as unknown as { inspect(): Promise<Json[]> };
-          for (const j of await stub.inspect()) {
+        const ledgers = await Promise.all(
+          created.slice(-20).map(async (c) => {
+            const stub = ns.get(ns.idFromName(`dsr:${c.dsrId}`)) as unknown as { inspect(): Promise<Json[]> };
+            return { c, jobs: await stub.inspect() };
+          }),
+        );
+        for (const { c, jobs } of ledgers)
+          for (const j of jobs) {
             const key =
               j.state === "running" ? `cut in step ${j.steps.at(-1)?.name.replace(/:.*/, "") ?? "-"}` : j.state;
             states[key] = (states[key] ?? 0) + 1;
             if (j.state === "running")
               interrupted.push({ connector, script, dsrId: c.dsrId, jobId: j.jobId, attemptsAtStop: j.attempts });
           }
-        }
         jobsAtStop[connector] = states;
       }
-      restarts.push({ label, without, unfinishedDeliveriesAtStop: unfinished, jobsAtStop, downMs: Date.now() - t });
+      await control(live(), "/dastra/settings", "PUT", { delayMs: 0 });
+      const { delivered: heldWebhooks } = await control(live(), "/dastra/webhooks/flush", "POST");
+      restarts.push({
+        label,
+        without,
+        unfinishedDeliveriesAtStop: unfinished,
+        jobsAtStop,
+        heldWebhooks,
+        downMs,
+      });
       open();
     }
 
