@@ -2,11 +2,11 @@
 // and fan-out throughput to three connectors counted on the receiving side. Prints its figures; writes them to
 // BENCHMARKS.md only when asked (`pnpm bench --write`, i.e. BENCH_WRITE=1, or `--write` here).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { signDastraPayload } from "@dastra/core";
 import { CONNECTORS } from "../routerHarness";
 import { type LocalStack, REPO_ROOT, startStack } from "../stack/localStack";
+import { machineLine } from "./benchmarksSection";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -178,12 +178,11 @@ async function main() {
     const ratio = pooledRouter.p99 / pooledBare.p99;
     const medianRatio = median(rounds.map((r) => r.ratio));
     const ratio95 = pooledRouter.p95 / pooledBare.p95;
-    const cpu = os.cpus()[0]?.model ?? "unknown CPU";
     const report = `# Benchmarks
 
 Command: \`cd test && pnpm bench\` (\`node --import tsx bench/run.ts\`; \`BENCH_REQUESTS\`, \`BENCH_CONCURRENCY\`, \`BENCH_ROUNDS\` override).
-Machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.release()}.
-Run: ${new Date().toISOString()}. Everything in one Miniflare (one workerd process) on this machine; the load generator
+${machineLine()}
+Everything in one Miniflare (one workerd process) on this machine; the load generator
 shares its two cores, so single rounds are noisy: read the median.
 
 ## Intake latency: ${REQUESTS} signed \`DataSubjectCreation\` webhooks per round, concurrency ${CONCURRENCY}, ${ROUNDS} rounds after ${WARMUP} warm-up requests
