@@ -243,9 +243,17 @@ interface Run {
   answer: { outBytes: number; counts?: Record<string, number> };
 }
 
-/** One request; with `heap`, the isolate is sampled during it (the URL must ask the worker to yield: `yield=1`). */
-async function measure(url: string, file: string, pid: number, heap?: { usage(): Promise<HeapUsage> }): Promise<Run> {
-  const idle = (await heap?.usage()) ?? { used: 0, buffers: 0 };
+/**
+ * One request; with `heap`, the isolate is sampled during it (the URL must ask the worker to yield: `yield=1`) and its
+ * peak is counted above `idle` (the fresh isolate's value, read before any request).
+ */
+async function measure(
+  url: string,
+  file: string,
+  pid: number,
+  heap?: { usage(): Promise<HeapUsage> },
+  idle: HeapUsage = { used: 0, buffers: 0 },
+): Promise<Run> {
   writeFileSync(`/proc/${pid}/clear_refs`, "5");
   const beforeMb = statusKb(pid, "VmRSS") / 1024;
   let peak = { used: 0, buffers: 0 };
@@ -324,13 +332,15 @@ async function main() {
       const name = `bench.${format}`;
       const pass: Run[] = [];
       const redact: Run[] = [];
-      // Timed rounds (no sampling, no yields), then one sampled pair for the isolate's memory.
+      // First the isolate's memory on the fresh isolate (redaction, then passthrough, both sampled, against the idle
+      // value read before any request), then the timed rounds (no sampling, no yields).
+      const idle = await heap.usage();
+      const redactMemory = await measure(new URL(`/redact?name=${name}&yield=1`, base).href, file, pid, heap, idle);
+      const passMemory = await measure(new URL("/passthrough?yield=1", base).href, file, pid, heap, idle);
       for (let round = 0; round < ROUNDS; round++) {
         pass.push(await measure(new URL("/passthrough", base).href, file, pid));
         redact.push(await measure(new URL(`/redact?name=${name}`, base).href, file, pid));
       }
-      const passMemory = await measure(new URL("/passthrough?yield=1", base).href, file, pid, heap);
-      const redactMemory = await measure(new URL(`/redact?name=${name}&yield=1`, base).href, file, pid, heap);
       const passS = median(pass.map((r) => r.seconds));
       const redactS = median(redact.map((r) => r.seconds));
       const counts = redact[0]!.answer.counts ?? {};
@@ -373,8 +383,9 @@ worker that only drains the body is the baseline beside it.
 
 Memory, two ways in the same run. **Isolate** (what the goal is compared to, the Workers 128 MB limit being the
 isolate's): V8's own count read through workerd's inspector (\`Runtime.getHeapUsage\`: JS heap in use + ArrayBuffer
-backing stores), sampled every ${SAMPLE_MS} ms (or as soon as workerd answers) during one extra request per side after the
-timed rounds, peak minus the idle value read just before it; in that request the bench worker yields to the event loop
+backing stores), sampled every ${SAMPLE_MS} ms (or as soon as workerd answers) during one request per side, above the
+fresh isolate's idle value (read before any request; the redaction is measured first, the passthrough's figure then
+includes the redaction's uncollected garbage); in those requests the bench worker yields to the event loop
 every 64 KB it drains, so workerd can answer the inspector mid-request (samples column: how many it answered). The
 timed rounds neither sample nor yield. The heap figure includes garbage V8 had not
 collected yet (Miniflare sets no heap limit, so V8 collects lazily), so it bounds the live memory from above.
