@@ -7,7 +7,7 @@ import { loadavg } from "node:os";
 
 const write = process.argv.slice(2).includes("--write");
 const env = { ...process.env, ...(write ? { BENCH_WRITE: "1" } : {}) };
-const child = spawn("turbo", ["run", "bench", "--concurrency=1"], {
+const child = spawn("turbo", ["run", "bench", "--concurrency=1", "--continue"], {
   stdio: "inherit",
   env,
   shell: process.platform === "win32",
