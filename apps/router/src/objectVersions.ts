@@ -9,9 +9,12 @@ import type { DastraObjectRef } from "./dastraObjectRef";
  * still waiting. Such a delivery is held back, so a connector gets the versions of one object one at a time and in
  * order, even when an older one is retrying with backoff (lanes otherwise run several deliveries at once).
  */
+// CROSS JOIN fixes the order (SQLite's planner keeps it): the object's few events by events_object, then each one's
+// delivery by primary key. Left to itself the planner drove from deliveries_by_connector_state, i.e. every open
+// delivery of the connector per candidate row: O(backlog²) per alarm, fan-out fell from ~340 to ~55 events/s (bench).
 export const WAITS_FOR_OLDER_VERSION = `(e.object IS NOT NULL AND EXISTS (
-  SELECT 1 FROM events e2 JOIN deliveries d2 ON d2.event_seq = e2.seq
-  WHERE e2.object = e.object AND d2.connector = d.connector AND d2.event_seq < d.event_seq
+  SELECT 1 FROM events e2 CROSS JOIN deliveries d2 ON d2.event_seq = e2.seq
+  WHERE e2.object = e.object AND e2.seq < d.event_seq AND d2.connector = d.connector
     AND d2.state IN ('pending', 'retrying')))`;
 
 /** Orders two version stamps (ISO dates compare as instants; anything else as text). */
