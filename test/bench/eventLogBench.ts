@@ -23,8 +23,8 @@ interface Figures {
   statusPage: Stats;
 }
 
-// The router's own vitest (not npx: it would print npm's config warnings into the figures' output).
-const run = spawnSync(path.join(REPO_ROOT, "apps/router/node_modules/.bin/vitest"), ["run"], {
+// The workspace's vitest (not npx: it would print npm's config warnings into the figures' output).
+const run = spawnSync(path.join(REPO_ROOT, "node_modules/.bin/vitest"), ["run"], {
   cwd: path.join(REPO_ROOT, "apps/router"),
   env: { ...process.env, ROUTER_BENCH: "1" },
   encoding: "utf8",
