@@ -68,5 +68,13 @@ crmApp.get("/admin/company-sync/mappings", async (c) =>
   c.json({ results: await crmState(c.env, COMPANY_SYNC).actorMappings() }),
 );
 crmApp.get("/admin/inbound", async (c) => c.json({ results: await crmState(c.env, INBOX).inboundRequests() }));
+/** HubSpot batches waiting in the WebhookInbox or kept as dead (counts only: bodies may hold personal data). */
+crmApp.get("/admin/inbox", async (c) => {
+  const entries = await webhookInbox(c.env).pending();
+  return c.json({
+    pending: entries.filter((e) => e.state === "pending").length,
+    dead: entries.filter((e) => e.state === "dead").length,
+  });
+});
 
 crmApp.notFound((c) => c.json({ error: "not_found", message: "No such route" }, 404));
