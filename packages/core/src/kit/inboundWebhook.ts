@@ -232,7 +232,8 @@ function isJsonType(header: string | null): boolean {
 /**
  * Bytes of an oversized body still read and dropped before answering 413: a server that answers while the client is
  * still sending and then closes makes the client's next write fail with a reset, so it never sees the 413 ("lingering
- * close", as nginx does; the router does the same). Past this much the connection is dropped instead.
+ * close", as nginx does; the router does the same). Past this much the connection is dropped instead. Found by
+ * test/fuzz/providerWebhooks.fuzz.test.ts: streamed oversized bodies got ECONNRESET instead of the 413.
  */
 const LINGER_BYTES = 4 * 1024 * 1024;
 
@@ -279,8 +280,9 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, limit: n
 
 /**
  * A fetch handler for a provider's webhook route, answering `{error, message}` JSON for every refusal, nothing stored:
- * 405 `method_not_allowed` (with `Allow`) for another method; 413 `payload_too_large` past `maxBytes` (read up to
- * 4 MiB more so the client sees it); 401 `unauthorized` for a missing header or a bad signature; then, signed: 415 `unsupported_media_type` for a declared
+ * 405 `method_not_allowed` (with `Allow`) for another method; 401 `unauthorized` for a missing header; 413
+ * `payload_too_large` past `maxBytes` (up to 4 MiB more read and dropped, so the client sees it); 401 for a bad
+ * signature; then, signed: 415 `unsupported_media_type` for a declared
  * Content-Type that is not JSON, 400 `invalid_body` for bytes that are not UTF-8 JSON (RFC 8259 §8.1) or that
  * `validate` refuses. Otherwise one append to the inbox and 200 `{received:true, id, duplicate}` (503
  * `storage_unavailable` when the append fails: never a 200 for something not stored). Logs reasons, never body bytes.
@@ -297,12 +299,10 @@ export function inboundWebhookIntake<Env>(options: InboundIntakeOptions<Env>) {
         `${request.method} is not accepted here; ${options.source} sends ${methods.join(", ")}`,
         { allow: methods.join(", ") },
       );
-    // The body is read (capped) before any refusal: answering with it unread makes the runtime drop the connection,
-    // and a client still writing then sees a reset instead of the answer (found by test/fuzz, 8 requests in flight).
-    const body = await readCapped(request, maxBytes);
-    if (body === "too_large") return json(413, "payload_too_large", `webhook bodies are limited to ${maxBytes} bytes`);
     const missing = options.requiredHeaders.filter((h) => !request.headers.get(h));
     if (missing.length) return json(401, "unauthorized", `missing header ${missing.join(", ")}`);
+    const body = await readCapped(request, maxBytes);
+    if (body === "too_large") return json(413, "payload_too_large", `webhook bodies are limited to ${maxBytes} bytes`);
     const verified = await options.verify(request, body, env);
     if (!verified.ok) {
       log.warn("webhook signature rejected", { reason: verified.reason });
