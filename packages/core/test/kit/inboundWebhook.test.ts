@@ -97,13 +97,16 @@ describe("inbound webhook intake", () => {
     ["not UTF-8", new Uint8Array([0x5b, 0xff, 0x5d]), "application/json", 400, "invalid_body"],
     ["not JSON", new TextEncoder().encode("[{"), "application/json", 400, "invalid_body"],
     ["declared as text/plain", new TextEncoder().encode(hubspotBody), "text/plain", 415, "unsupported_media_type"],
-  ])("a signed body %s: %s JSON, nothing stored, no body byte logged", async (_name, bytes, type, status, code) => {
-    const res = await worker().fetch(await hubspotRequest(bytes, { contentType: type }));
-    expect(res.status).toBe(status);
-    expect(await res.json()).toMatchObject({ error: code, message: expect.any(String) });
-    expect(await inbox().pending()).toEqual([]);
-    expect(JSON.stringify(warnLog.mock.calls)).not.toContain("[{");
-  });
+  ])(
+    "a signed body %s gets its JSON error (400 or 415), nothing stored, no body byte logged",
+    async (_name, bytes, type, status, code) => {
+      const res = await worker().fetch(await hubspotRequest(bytes, { contentType: type }));
+      expect(res.status).toBe(status);
+      expect(await res.json()).toMatchObject({ error: code, message: expect.any(String) });
+      expect(await inbox().pending()).toEqual([]);
+      expect(JSON.stringify(warnLog.mock.calls)).not.toContain("[{");
+    },
+  );
 
   it.each([
     [
@@ -168,4 +171,28 @@ describe("inbound webhook intake", () => {
     });
     await eventually(async () => (await inbox().pending()).length === 0);
   });
+  // Last in this file: dead entries stay in the inbox (kept 7 days for an operator), and the tests above expect it empty.
+  it.each([
+    [
+      "rejects",
+      { webhookEvent: "x", rejectMe: "secret-body-text" },
+      "InboundEntryRejected: not a delivery this processor applies",
+    ],
+    ["cannot parse", { webhookEvent: "x", parseMe: "secret-body-text" }, "SyntaxError: the body is not valid JSON"],
+  ])(
+    "an entry the processor %s is kept as dead at once, never retried, its body never logged",
+    async (_n, body, error) => {
+      const res = await worker().fetch(await jiraRequest(JSON.stringify(body), crypto.randomUUID()));
+      expect(res.status).toBe(200);
+      const { id } = (await res.json()) as { id: string };
+      await eventually(async () => (await inbox().pending()).some((e) => e.id === id && e.state === "dead"));
+      const entry = (await inbox().pending()).find((e) => e.id === id);
+      expect(entry).toMatchObject({ attempts: 1, lastError: error });
+      expect(await inboundCalls()).toEqual([]);
+      const logged = JSON.stringify(warnLog.mock.calls);
+      expect(logged).toContain("webhook entry rejected");
+      expect(logged).not.toContain("secret-body-text");
+      expect(logged).not.toContain("will retry");
+    },
+  );
 });
