@@ -593,6 +593,29 @@ describe(`provider webhooks under fuzzed input (${FUZZ_RUNS} inputs per surface)
     expectNoBodyInLogs();
   }, 600_000);
 
+  // Control: the snapshot sees a side effect when there is one (a signed privacy deletion becomes a DSR in Dastra).
+  it("control: a signed contact.privacyDeletion changes the snapshot (one DSR created)", async () => {
+    const before = await sandboxSnapshot(stack);
+    const url = `${stack.url("connector-crm")}/webhooks/hubspot`;
+    const now = String(Date.now());
+    const body = encoder.encode(
+      JSON.stringify([
+        { eventId: 1, portalId: 62515, objectId: 9_000_001, subscriptionType: "contact.privacyDeletion" },
+      ]),
+    );
+    const answer = await send(url, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "x-hubspot-request-timestamp": now,
+        "x-hubspot-signature-v3": hubspotSignature("POST", url, body, now),
+      },
+    });
+    expect(answer.status).toBe(200);
+    await waitFor("the DSR created", async () => (await sandboxSnapshot(stack)).dastra !== before.dastra);
+  });
+
   // Regression, found by this suite: a signed Jira webhook whose issue labels are not an array (here a string)
   // threw a TypeError in parseChange and was retried 8 times with a warning each time (seed 20261124).
   it("a signed Jira webhook with labels as a string is applied once, not retried", async () => {
