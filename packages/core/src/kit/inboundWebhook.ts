@@ -63,7 +63,10 @@ export function inboundErrorText(error: unknown): string {
 export interface InboundInboxSpec<Env> {
   /** For logs, e.g. "crm". */
   name: string;
-  /** Handles one delivery; a throw is retried (backoff with full jitter) up to `maxAttempts`, then kept as dead. */
+  /**
+   * Handles one delivery; a throw is retried (backoff with full jitter) up to `maxAttempts`, then kept as dead; an
+   * {@link InboundEntryRejected} or a JSON.parse SyntaxError is kept as dead at once (retrying cannot help).
+   */
   process: (entry: InboundEntry, ctx: { env: Env; log: Logger }) => Promise<void>;
   maxAttempts?: number;
   baseDelayMs?: number;
