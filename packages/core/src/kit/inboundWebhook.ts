@@ -65,7 +65,7 @@ export interface InboundInboxSpec<Env> {
   name: string;
   /**
    * Handles one delivery; a throw is retried (backoff with full jitter) up to `maxAttempts`, then kept as dead; an
-   * {@link InboundEntryRejected} or a JSON.parse SyntaxError is kept as dead at once (retrying cannot help).
+   * {@link InboundEntryRejected} is kept as dead at once (retrying cannot help).
    */
   process: (entry: InboundEntry, ctx: { env: Env; log: Logger }) => Promise<void>;
   maxAttempts?: number;
@@ -161,7 +161,8 @@ export function inboundInbox<Env>(spec: InboundInboxSpec<Env>) {
           this.sql.exec("DELETE FROM inbox WHERE id = ?", row.id);
         } catch (error) {
           const message = inboundErrorText(error);
-          const rejected = error instanceof InboundEntryRejected || error instanceof SyntaxError;
+          // Only the processor knows a body can never apply (a SyntaxError may be a provider's garbled answer: retried).
+          const rejected = error instanceof InboundEntryRejected;
           if (rejected || attempt >= maxAttempts) {
             this.sql.exec(
               "UPDATE inbox SET state = 'dead', attempts = ?, last_error = ? WHERE id = ?",
