@@ -48,6 +48,11 @@ export interface StackOptions {
   verbose?: boolean;
   /** Keep Durable Object, KV and R2 state on disk here, so a stack started again on it resumes (restart tests). */
   persistDir?: string;
+  /**
+   * Gets every console line of the workers (level and text) instead of the default (errors to stderr): tests that
+   * provoke warnings or errors capture and assert them (e.g. that no log quotes a webhook body).
+   */
+  onLog?: (level: string, message: string) => void;
 }
 
 export interface LocalStack {
@@ -271,7 +276,8 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
       : {}),
     // Workers' own console lines: all of them for pnpm dev, only errors in tests (a fuzz run warns by the hundred).
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
-      if (options.verbose) process.stdout.write(`${message}\n`);
+      if (options.onLog) options.onLog(level, message);
+      else if (options.verbose) process.stdout.write(`${message}\n`);
       else if (level === "error" && process.env.STACK_LOG !== "off") process.stderr.write(`${message}\n`);
     },
     handleRuntimeStdio: options.verbose

@@ -12,6 +12,7 @@ import { type Env, eventLogStub } from "./env";
 import { DELIVERY_STATES, type DeliveryState } from "./eventLogSchema";
 import type { EventView } from "./eventLogViews";
 import { jsonError } from "./jsonError";
+import { readCappedBody } from "./readCappedBody";
 import { routesConfigError, routesFrom } from "./routingTable";
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
@@ -270,13 +271,40 @@ const sameOriginForms: MiddlewareHandler<{ Bindings: Env }> = async (c, next) =>
   return next();
 };
 
-/** The form fields, or a 400 JSON answer for a body that is not a well-formed form. */
+/** Largest status page form read, in bytes: a token or a connector name, with room. Larger: 413 JSON. */
+export const MAX_FORM_BYTES = 8 * 1024;
+
+/** The form fields, or a JSON answer: 413 past {@link MAX_FORM_BYTES}, 400 for a body that is not a well-formed form. */
 async function formOf(c: Context<{ Bindings: Env }>): Promise<Record<string, unknown> | Response> {
+  const body = await readCappedBody(c.req.raw, MAX_FORM_BYTES);
+  if (body === "too_large")
+    return jsonError(c, 413, "payload_too_large", `Status page forms are limited to ${MAX_FORM_BYTES} bytes`);
   try {
-    return await c.req.parseBody();
+    const type = c.req.header("content-type") ?? "";
+    return await new Request(c.req.url, { method: "POST", body, headers: { "content-type": type } })
+      .formData()
+      .then((data) => Object.fromEntries([...data.entries()].map(([k, v]) => [k, v])));
   } catch {
     return jsonError(c, 400, "invalid_form", "The body is not a well-formed form (urlencoded or multipart)");
   }
+}
+
+/**
+ * A request without a session: the login form for a browser (it asks for text/html), else the JSON error every
+ * other client gets (scripts, fuzzers): 401 `unauthorized`.
+ */
+function signInFirst(c: Context<{ Bindings: Env }>, failed = false): Response | Promise<Response> {
+  if ((c.req.header("accept") ?? "").includes("text/html")) return c.html(<LoginForm failed={failed} />, 401);
+  return jsonError(c, 401, "unauthorized", "Sign in with the operator token first (POST /status/login)");
+}
+
+/** A connector named in ROUTES, or the 404 JSON answer: an unknown name is never passed on (nor echoed). */
+function knownConnector(c: Context<{ Bindings: Env }>, name: string): string | Response {
+  const configError = routesConfigError(c.env);
+  if (configError !== null) return jsonError(c, 503, "config_error", configError);
+  return routesFrom(c.env).some((r) => r.connector === name)
+    ? name
+    : jsonError(c, 404, "unknown_connector", "No connector of that name in ROUTES");
 }
 
 export const statusPage = new Hono<{ Bindings: Env }>()
@@ -287,7 +315,7 @@ export const statusPage = new Hono<{ Bindings: Env }>()
   })
   .use("*", sameOriginForms)
   .get("/", async (c) => {
-    if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
+    if (!(await hasStatusSession(c))) return signInFirst(c);
     const log = eventLogStub(c.env);
     const [counts, recent, retrying, accepted, failed, dead, quarantine] = await Promise.all([
       log.deliveryCounts(),
@@ -322,7 +350,7 @@ export const statusPage = new Hono<{ Bindings: Env }>()
     const token = typeof form.token === "string" ? form.token : undefined;
     const checked = await checkOperatorToken(c, token);
     if (checked instanceof Response) return checked;
-    if (!checked) return c.html(<LoginForm failed />, 401);
+    if (!checked) return signInFirst(c, true);
     await startStatusSession(c);
     return c.redirect("/status", 303);
   })
@@ -331,17 +359,23 @@ export const statusPage = new Hono<{ Bindings: Env }>()
     return c.redirect("/status", 303);
   })
   .post("/events/:id/replay", async (c) => {
-    if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
+    if (!(await hasStatusSession(c))) return signInFirst(c);
     const form = await formOf(c);
     if (form instanceof Response) return form;
-    const connector = typeof form.connector === "string" && form.connector ? form.connector : undefined;
+    let connector: string | undefined;
+    if (typeof form.connector === "string" && form.connector) {
+      const known = knownConnector(c, form.connector);
+      if (known instanceof Response) return known;
+      connector = known;
+    }
     const result = await eventLogStub(c.env).replay(c.req.param("id"), connector);
     if (result === "body_deleted") return c.redirect(noticeUrl("body_deleted"), 303);
     return c.redirect(result ? noticeUrl("replay_queued", result.replayed) : noticeUrl("no_event"), 303);
   })
   .post("/connectors/:connector/replay-dead-letters", async (c) => {
-    if (!(await hasStatusSession(c))) return c.html(<LoginForm />, 401);
-    const connector = c.req.param("connector");
+    if (!(await hasStatusSession(c))) return signInFirst(c);
+    const connector = knownConnector(c, c.req.param("connector"));
+    if (connector instanceof Response) return connector;
     const count = await eventLogStub(c.env).replayDeadLetters(connector);
     return c.redirect(noticeUrl("dead_letters_queued", [connector], count), 303);
   });

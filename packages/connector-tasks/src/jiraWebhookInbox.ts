@@ -2,7 +2,7 @@
 // X-Atlassian-Webhook-Identifier, answered 200 at once; see tasks.app.ts). Each delivery names its Dastra object by
 // the marker label; the object's ObjectSync re-reads both sides and merges. Changes made by the connector's
 // own Jira account (GET /rest/api/3/myself) are echoes of its own writes: dropped without any read.
-import { inboundInbox } from "@dastra/core/kit/inboundWebhook";
+import { InboundEntryRejected, inboundInbox } from "@dastra/core/kit/inboundWebhook";
 import { jiraTrackerFor } from "./jira/jiraForEnv";
 import { objectKey } from "./objectSync";
 import { tasksConfig } from "./tasksConfig";
@@ -27,10 +27,14 @@ export class JiraWebhookInbox extends inboundInbox<TasksEnv>({
   async process(entry, { env, log }) {
     const config = tasksConfig(env);
     const tracker = jiraTrackerFor(config, log, env.PROVIDER_LIMITER);
-    const change = tracker.parseChange(
-      JSON.parse(entry.body),
-      entry.headers["x-atlassian-webhook-identifier"] ?? entry.id,
-    );
+    let payload: unknown;
+    try {
+      payload = JSON.parse(entry.body);
+    } catch {
+      // The intake refuses such bodies (400); one stored before that check never parses: dead at once, not 8 retries.
+      throw new InboundEntryRejected("the delivery is not JSON");
+    }
+    const change = tracker.parseChange(payload, entry.headers["x-atlassian-webhook-identifier"] ?? entry.id);
     const target = change?.marker ? parseMarkerLabel(change.marker) : null;
     if (!change || !target || change.deleted) return;
     if (change.actorAccountId && change.actorAccountId === (await ownAccountId(tracker, config.JIRA_EMAIL))) return;

@@ -239,8 +239,13 @@ export function createJiraTracker(options: JiraTrackerOptions): TaskTracker {
         user?: { accountId?: string };
         issue?: { id?: string; fields?: { labels?: string[] } };
       } | null;
-      if (!b?.issue?.id) return null;
-      const marker = b.issue.fields?.labels?.find((l) => /^dastra-(dsr|task)-\d+$/.test(l)) ?? null;
+      if (typeof b !== "object" || !b?.issue?.id) return null;
+      // Any JSON may arrive signed: only an array of strings is a label list (a string's .find would throw).
+      const labels: unknown = b.issue.fields?.labels;
+      const marker = Array.isArray(labels)
+        ? ((labels as unknown[]).find((l): l is string => typeof l === "string" && /^dastra-(dsr|task)-\d+$/.test(l)) ??
+          null)
+        : null;
       return {
         deliveryId,
         issueId: String(b.issue.id),
