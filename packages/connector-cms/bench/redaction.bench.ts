@@ -371,7 +371,7 @@ async function main() {
         `${redactMemory.samples}`,
         Math.max(...[...pass, passMemory].map((r) => r.peakMb)).toFixed(0),
         peak.toFixed(0),
-        median([...redact, redactMemory].map((r) => r.beforeMb)).toFixed(0),
+        redactMemory.beforeMb.toFixed(0),
         Object.entries(counts)
           .map(([k, v]) => `${k} ${v}`)
           .join(", "),
@@ -401,7 +401,8 @@ timed rounds neither sample nor yield. The heap figure includes garbage V8 had n
 collected yet (Miniflare sets no heap limit, so V8 collects lazily), so it bounds the live memory from above. The
 "committed" column is the heap V8 had reserved from the system (used or not, \`totalSize\`) plus the buffers, absolute.
 **Process RSS**: the workerd process's peak resident set (\`VmHWM\`, reset per request via \`/proc/<pid>/clear_refs\`)
-and its size before the request: workerd itself, the idle isolate and pages V8 has not returned, an upper bound again.
+over all its requests, and its size before the first request (fresh workerd, the "RSS before" column): workerd itself,
+the isolate and pages V8 has not returned, an upper bound again.
 
 | format | input MB | passthrough MB/s | redaction MB/s | time ratio | isolate peak MB above idle, passthrough | isolate peak MB above idle, redaction (that sample: heap / buffers) | isolate idle MB | committed heap + buffers, peak MB | samples | peak RSS MB, passthrough | peak RSS MB, redaction | RSS before MB | items masked (one run) |
 | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
