@@ -179,7 +179,7 @@ const intakeInput: fc.Arbitrary<IntakeInput> = fc.oneof(
   { weight: 14, arbitrary: fc.record({ kind: fc.constant("signed" as const), body: garbage, type: contentType }) },
 );
 
-/** Codings the router undoes (contentCoding.ts); another is 415, bytes that are not the coding's data 400. */
+/** Codings the router undoes (apps/router/src/intake/contentCoding.ts); another is 415, bytes that are not the coding's data 400. */
 function encode(
   body: Uint8Array,
   coding: string,

@@ -5,12 +5,12 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { createLogger } from "@dastra/core/logger";
 import { expect, it } from "vitest";
-import { expireAcceptedJobs } from "../src/acceptedJobs";
-import { nextDueAt, oldestWaitingAt } from "../src/alarmSchedule";
-import { connectorsWithDueDeliveries, dueDeliveries } from "../src/deliveryLanes";
+import { expireAcceptedJobs } from "../src/delivery/acceptedJobs";
+import { connectorsWithDueDeliveries, dueDeliveries } from "../src/delivery/deliveryLanes";
 import { eventLogStub } from "../src/env";
-import { deliveryCounts, listEvents, quarantineCount } from "../src/eventLogViews";
-import { sendDueOutcomeReports } from "../src/outcomeReportQueue";
+import { nextDueAt, oldestWaitingAt } from "../src/eventLog/alarmSchedule";
+import { deliveryCounts, listEvents, quarantineCount } from "../src/eventLog/eventLogViews";
+import { sendDueOutcomeReports } from "../src/outcome/outcomeReportQueue";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const RUNS = 30;

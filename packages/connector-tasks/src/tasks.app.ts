@@ -2,7 +2,7 @@
 import { inboundWebhookIntake, jiraWebhookVerifier } from "@dastra/core/kit/inboundWebhook";
 import { operatorBearer } from "@dastra/core/kit/operatorBearer";
 import { Hono } from "hono";
-import { objectKey } from "./objectSync";
+import { objectKey } from "./sync/objectSync";
 import { tasks } from "./tasks.connector";
 import { tasksConfig } from "./tasksConfig";
 import type { TasksEnv } from "./tasksEnv";
@@ -17,7 +17,7 @@ tasksApp.get("/", (c) => c.json(tasks.describe()));
 
 /**
  * Jira webhook intake (the kit's): X-Hub-Signature verified on the raw bytes, stored once per
- * X-Atlassian-Webhook-Identifier in WEBHOOK_INBOX, 200 at once; the inbox's alarm applies it (jiraWebhookInbox.ts).
+ * X-Atlassian-Webhook-Identifier in WEBHOOK_INBOX, 200 at once; the inbox's alarm applies it (inbound/jiraWebhookInbox.ts).
  * Another method, no signature or a forged one: 401 JSON, nothing stored.
  */
 const jiraIntake = inboundWebhookIntake<TasksEnv>({

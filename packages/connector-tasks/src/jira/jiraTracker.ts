@@ -2,7 +2,7 @@
 // POST /issue (fields + properties), GET/PUT /issue/{id}, PUT /issue/{id}/properties/{key},
 // GET/POST /issue/{id}/transitions, POST /issue/{id}/comment, POST /search/jql (nextPageToken), GET /myself.
 // Every call goes through `request`, the kit's provider client in the worker (rate budget, 429 Retry-After, retries).
-import type { RichText } from "../richText";
+import type { RichText } from "../issue/richText";
 import {
   type IssueFields,
   type IssueLink,
@@ -11,7 +11,7 @@ import {
   type StatusCategory,
   type TaskTracker,
   type TrackedIssue,
-} from "../taskTracker";
+} from "../issue/taskTracker";
 import { toAtlassianDocument } from "./atlassianDocument";
 
 /** The fetch-like call the tracker makes: the kit's ProviderClient.request fits. */
