@@ -12,6 +12,8 @@ export default defineConfig({
     cloudflareTest({
       wrangler: { configPath: "./wrangler.jsonc" },
       miniflare: {
+        // The fuzz suites' knobs reach workerd as bindings (test/redaction/generatedDocuments.fuzz.test.ts).
+        bindings: { FUZZ_RUNS: process.env.FUZZ_RUNS ?? "", FUZZ_SEED: process.env.FUZZ_SEED ?? "" },
         workers: [
           {
             name: "dastra-router",

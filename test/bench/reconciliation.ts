@@ -1,6 +1,6 @@
 import { routerLimiter } from "../fault/stackProbes";
 import { routerAdmin, sandboxControl, sandboxDastra, startRouterStack } from "../routerHarness";
-import { recordBenchSection } from "./benchmarksSection";
+import { machineLine, recordBenchSection } from "./benchmarksSection";
 
 const STEPS = (process.env.BENCH_RECONCILE_OBJECTS ?? "100,1000,3000").split(",").map(Number);
 const START = "<!-- reconciliation bench: start -->";
@@ -72,7 +72,8 @@ async function main() {
     const section = `## Reconciliation: Dastra requests per changed object
 
 Command: \`cd test && node --import tsx bench/reconciliation.ts --write\` (part of \`pnpm bench\`;
-\`BENCH_RECONCILE_OBJECTS=100,1000,3000\` sets the steps). Run: ${new Date().toISOString()}.
+\`BENCH_RECONCILE_OBJECTS=100,1000,3000\` sets the steps).
+${machineLine()}
 Each pass reads DSRs, then tasks, changed since its cursor (webhooks dropped, so every object is new to the router),
 by key in pages of 500 (\`RECONCILE_PAGE_SIZE\`, Dastra's maximum); requests are counted by the router's own rate
 limiter (every HTTP attempt). A pass costs one request per kind plus one per 500 changed objects of that kind:

@@ -2,11 +2,25 @@
 // random bodies, headers, signatures and sizes. Unsigned or wrongly signed: 401 JSON. Signed by Dastra's key,
 // whatever the bytes: 200, stored when the envelope parses (as the core parser says), else quarantined.
 // Above 1 MiB: 413, with or without Content-Length. Never a 5xx, and the worker keeps answering.
+// The volume property sends FUZZ_RUNS (default 10,000) mixed requests 8 at a time: unsigned, forged, other methods,
+// content codings (gzip, deflate, unknown, corrupt, a gzip bomb), too large, signed garbage; the refusals are JSON
+// with their status, nothing is delivered, Dastra's state does not move, and no log line quotes a body.
+import { deflateSync, gzipSync } from "node:zlib";
 import { eventDedupeKey, parseWebhookEnvelope, signDastraPayload } from "@dastra/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { routerAdmin, startRouterStack, waitFor } from "../routerHarness";
+import { ADMIN_HEADERS, CONNECTORS, recorded, routerAdmin, startRouterStack, waitFor } from "../routerHarness";
 import type { LocalStack } from "../stack/localStack";
+import {
+  CANARY,
+  canaryBytes,
+  expectClearAnswer,
+  FUZZ_RUNS,
+  fuzzInBatches,
+  logCapture,
+  sandboxSnapshot,
+  send,
+} from "./fuzzHttp";
 import { FUZZ_SEED } from "./fuzzSeed";
 
 const KEY = "d457a000-5a4d-4b0c-8e75-000000000001"; // apps/router/.dev.vars.example, the key the sandbox signs with
@@ -15,8 +29,9 @@ const runs = (numRuns: number) => ({ seed: FUZZ_SEED, numRuns });
 
 let stack: LocalStack;
 let intake: string;
+const logs = logCapture();
 beforeAll(async () => {
-  stack = await startRouterStack();
+  stack = await startRouterStack({ onLog: logs.record });
   intake = `${stack.url("router")}/webhooks/dastra`;
 });
 afterAll(async () => {
@@ -79,6 +94,185 @@ function expectJsonError(
   expect(answer.status).toBe(status);
   expect(answer.json).toMatchObject({ error });
   expect(typeof answer.json.message).toBe("string");
+}
+
+// ---- the volume property's inputs -------------------------------------------------------------------------------
+
+type IntakeInput =
+  | { kind: "unsigned"; body: Uint8Array; type: string; coding: string }
+  | { kind: "forged"; body: Uint8Array; how: "raw" | "wrong-key"; raw: string }
+  | { kind: "method"; method: string }
+  | { kind: "coding"; body: Uint8Array; coding: string; signed: boolean }
+  | { kind: "bomb"; size: number; signed: boolean }
+  | { kind: "too_large"; extra: number; streamed: boolean }
+  | { kind: "signed"; body: Uint8Array; type: string };
+
+const garbage = canaryBytes(600).filter((bytes) => {
+  // Never an envelope: those would be delivered (the 150-run property above covers them).
+  try {
+    return !parseWebhookEnvelope(JSON.parse(new TextDecoder().decode(bytes))).ok;
+  } catch {
+    return true;
+  }
+});
+const intakeInput: fc.Arbitrary<IntakeInput> = fc.oneof(
+  {
+    weight: 30,
+    arbitrary: fc.record({
+      kind: fc.constant("unsigned" as const),
+      body: garbage,
+      type: contentType,
+      coding: fc.constantFrom("", "gzip", "br", "identity", "x-nope"),
+    }),
+  },
+  {
+    weight: 30,
+    arbitrary: fc.record({
+      kind: fc.constant("forged" as const),
+      body: garbage,
+      how: fc.constantFrom("raw" as const, "wrong-key" as const),
+      raw: fc.stringMatching(/^[\x21-\x7e]{1,60}$/),
+    }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant("method" as const),
+      method: fc.constantFrom("GET", "PUT", "DELETE", "PATCH"),
+    }),
+  },
+  {
+    weight: 15,
+    arbitrary: fc.record({
+      kind: fc.constant("coding" as const),
+      body: garbage,
+      coding: fc.constantFrom(
+        "gzip",
+        "x-gzip",
+        "deflate",
+        "gzip, deflate",
+        "br",
+        "compress",
+        "x-nope",
+        "gzip-corrupt",
+        "deflate-corrupt",
+      ),
+      signed: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("bomb" as const),
+      size: fc.integer({ min: LIMIT + 1, max: 4 * LIMIT }),
+      signed: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("too_large" as const),
+      extra: fc.integer({ min: 1, max: 16 * 1024 }),
+      streamed: fc.boolean(),
+    }),
+  },
+  { weight: 14, arbitrary: fc.record({ kind: fc.constant("signed" as const), body: garbage, type: contentType }) },
+);
+
+/** Codings the router undoes (apps/router/src/intake/contentCoding.ts); another is 415, bytes that are not the coding's data 400. */
+function encode(
+  body: Uint8Array,
+  coding: string,
+): { bytes: Uint8Array; header: string; expected?: { status: number; error: string } } {
+  if (coding === "gzip-corrupt")
+    return { bytes: body, header: "gzip", expected: { status: 400, error: "invalid_encoding" } };
+  if (coding === "deflate-corrupt")
+    return { bytes: body, header: "deflate", expected: { status: 400, error: "invalid_encoding" } };
+  if (coding === "gzip" || coding === "x-gzip") return { bytes: gzipSync(body), header: coding };
+  if (coding === "deflate") return { bytes: deflateSync(body), header: coding };
+  if (coding === "gzip, deflate") return { bytes: deflateSync(gzipSync(body)), header: coding };
+  return { bytes: body, header: coding, expected: { status: 415, error: "unsupported_encoding" } };
+}
+
+async function quarantinedCount(): Promise<number> {
+  const res = await fetch(`${stack.url("router")}/status`, { headers: { ...ADMIN_HEADERS, accept: "text/html" } });
+  const match = /quarantined webhooks: (?:<!-- -->)?(\d+)/.exec(await res.text());
+  if (!match?.[1]) throw new Error("the status page shows no quarantine count");
+  return Number(match[1]);
+}
+
+async function sendIntake(input: IntakeInput) {
+  const post = (body: BodyInit, headers: Record<string, string>) => send(intake, { method: "POST", body, headers });
+  switch (input.kind) {
+    case "unsigned": {
+      const headers: Record<string, string> = {};
+      if (input.type) headers["content-type"] = input.type;
+      if (input.coding) headers["content-encoding"] = input.coding;
+      return {
+        answer: await post(input.body as Uint8Array<ArrayBuffer>, headers),
+        expected: { status: 401, error: "unauthorized" },
+      };
+    }
+    case "forged": {
+      const signature = input.how === "raw" ? input.raw : await signDastraPayload(input.body, "not-the-key");
+      return {
+        answer: await post(input.body as Uint8Array<ArrayBuffer>, { "dastra-signature": signature }),
+        expected: { status: 401, error: "unauthorized" },
+      };
+    }
+    case "method": {
+      const answer = await send(intake, { method: input.method });
+      expect(answer.headers.get("allow")).toBe("POST");
+      return { answer, expected: { status: 405, error: "method_not_allowed" } };
+    }
+    case "coding": {
+      const encoded = encode(input.body, input.coding);
+      // Signed over the decoded bytes, as Dastra signs: once decoded, a good signature is a 200 (then quarantined).
+      const signature = await signDastraPayload(input.body, input.signed ? KEY : "not-the-key");
+      const answer = await post(encoded.bytes as Uint8Array<ArrayBuffer>, {
+        "content-encoding": encoded.header,
+        "dastra-signature": signature,
+      });
+      if (encoded.expected) return { answer, expected: encoded.expected };
+      if (input.signed) {
+        // Counted with the signed garbage: it is stored and quarantined the same way.
+        expect(answer.status).toBe(200);
+        return { answer, expected: { status: 200 }, storedSigned: true };
+      }
+      return { answer, expected: { status: 401, error: "unauthorized" } };
+    }
+    case "bomb": {
+      const decoded = new Uint8Array(input.size);
+      const signature = await signDastraPayload(decoded, input.signed ? KEY : "not-the-key");
+      const answer = await post(gzipSync(decoded) as Uint8Array<ArrayBuffer>, {
+        "content-encoding": "gzip",
+        "dastra-signature": signature,
+      });
+      return { answer, expected: { status: 413, error: "payload_too_large" } };
+    }
+    case "too_large": {
+      const body = new Uint8Array(LIMIT + input.extra).fill(0x7b);
+      const payload: BodyInit = input.streamed
+        ? new ReadableStream({
+            start(controller) {
+              for (let i = 0; i < body.length; i += 64 * 1024) controller.enqueue(body.slice(i, i + 64 * 1024));
+              controller.close();
+            },
+          })
+        : body;
+      return {
+        answer: await post(payload, { "dastra-signature": "x" }),
+        expected: { status: 413, error: "payload_too_large" },
+      };
+    }
+    case "signed": {
+      const headers: Record<string, string> = { "dastra-signature": await signDastraPayload(input.body, KEY) };
+      if (input.type) headers["content-type"] = input.type;
+      const answer = await post(input.body as Uint8Array<ArrayBuffer>, headers);
+      expect(answer.json).toMatchObject({ received: true });
+      return { answer, expected: { status: 200 } };
+    }
+  }
 }
 
 describe("router intake under fuzzed input", () => {
@@ -183,6 +377,41 @@ describe("router intake under fuzzed input", () => {
     const answer = await post(atLimit, { "dastra-signature": await signDastraPayload(atLimit, KEY) });
     expect(answer).toMatchObject({ status: 200, json: { received: true } });
   });
+
+  it(`${FUZZ_RUNS} mixed requests, 8 in flight: refusals JSON with their status, signed garbage quarantined, nothing delivered`, async () => {
+    const firstLog = logs.lines.length;
+    const before = await sandboxSnapshot(stack);
+    const deliveredBefore = await Promise.all(CONNECTORS.map(async (c) => (await recorded(stack, c)).length));
+    const eventsBefore = (await routerAdmin<{ events: unknown[] }>(stack, "/events?limit=500")).events.length;
+    const quarantinedBefore = await quarantinedCount();
+    let signedGarbage = 0;
+    const kinds = new Map<string, number>();
+    const ran = await fuzzInBatches("router POST /webhooks/dastra", intakeInput, async (input) => {
+      const result = await sendIntake(input);
+      const key = `${input.kind} ${result.answer.status}`;
+      kinds.set(key, (kinds.get(key) ?? 0) + 1);
+      expectClearAnswer(result.answer, `intake ${input.kind}`, result.expected);
+      if (input.kind === "signed" || ("storedSigned" in result && result.storedSigned)) signedGarbage++;
+    });
+    console.log(`[fuzz] router intake answers by kind: ${JSON.stringify(Object.fromEntries([...kinds].sort()))}`);
+    expect(ran).toBeGreaterThanOrEqual(FUZZ_RUNS);
+    for (const kind of ["unsigned", "forged", "method", "coding", "bomb", "too_large", "signed"])
+      expect(
+        [...kinds.keys()].some((k) => k.startsWith(kind)),
+        `no ${kind} input was generated`,
+      ).toBe(true);
+    // Every signed body was stored and then quarantined (none is an envelope); nothing became an event or a delivery.
+    await waitFor(
+      "signed garbage quarantined",
+      async () => (await quarantinedCount()) === quarantinedBefore + signedGarbage,
+    );
+    expect((await routerAdmin<{ events: unknown[] }>(stack, "/events?limit=500")).events.length).toBe(eventsBefore);
+    expect(await Promise.all(CONNECTORS.map(async (c) => (await recorded(stack, c)).length))).toEqual(deliveredBefore);
+    expect(await sandboxSnapshot(stack)).toEqual(before);
+    const lines = logs.lines.slice(firstLog);
+    expect(lines.filter((l) => l.message.includes(CANARY)).map((l) => l.message.slice(0, 300))).toEqual([]);
+    expect(lines.filter((l) => l.level === "error").map((l) => l.message.slice(0, 300))).toEqual([]);
+  }, 600_000);
 
   it("the worker still answers afterwards", async () => {
     const res = await fetch(`${stack.url("router")}/health`);

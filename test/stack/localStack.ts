@@ -53,6 +53,11 @@ export interface StackOptions {
    * does: webhooks registered with the emulators stay valid).
    */
   ports?: Record<string, number>;
+  /**
+   * Gets every console line of the workers (level and text) instead of the default (errors to stderr): tests that
+   * provoke warnings or errors capture and assert them (e.g. that no log quotes a webhook body).
+   */
+  onLog?: (level: string, message: string) => void;
 }
 
 export interface LocalStack {
@@ -277,7 +282,8 @@ async function startStackOnce(options: StackOptions, taken: Set<number>): Promis
       : {}),
     // Workers' own console lines: all of them for pnpm dev, only errors in tests (a fuzz run warns by the hundred).
     handleStructuredLogs: ({ level, message }: { level: string; message: string }) => {
-      if (options.verbose) process.stdout.write(`${message}\n`);
+      if (options.onLog) options.onLog(level, message);
+      else if (options.verbose) process.stdout.write(`${message}\n`);
       else if (level === "error" && process.env.STACK_LOG !== "off") process.stderr.write(`${message}\n`);
     },
     handleRuntimeStdio: options.verbose

@@ -1,16 +1,16 @@
 // Issue 7 §4: the event log with 200,000 stored events (600,000 deliveries). Measures, inside the Durable Object,
 // one alarm run's queries and the status page's queries, then the status page's answer time over HTTP; and, side by
 // side in the same run, the queries of commit 8835767 for the same answers. Run: `pnpm --filter @dastra/router bench`.
-// Prints one JSON line `BENCH_EVENT_LOG {...}`; BENCHMARKS.md keeps the figures.
+// Prints one JSON line `BENCH_EVENT_LOG {...}`; test/bench/eventLogBench.ts (the package's bench script) records it in BENCHMARKS.md.
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { createLogger } from "@dastra/core/logger";
 import { expect, it } from "vitest";
-import { expireAcceptedJobs } from "../src/acceptedJobs";
-import { nextDueAt, oldestWaitingAt } from "../src/alarmSchedule";
-import { connectorsWithDueDeliveries, dueDeliveries } from "../src/deliveryLanes";
+import { expireAcceptedJobs } from "../src/delivery/acceptedJobs";
+import { connectorsWithDueDeliveries, dueDeliveries } from "../src/delivery/deliveryLanes";
 import { eventLogStub } from "../src/env";
-import { deliveryCounts, listEvents, quarantineCount } from "../src/eventLogViews";
-import { sendDueOutcomeReports } from "../src/outcomeReportQueue";
+import { nextDueAt, oldestWaitingAt } from "../src/eventLog/alarmSchedule";
+import { deliveryCounts, listEvents, quarantineCount } from "../src/eventLog/eventLogViews";
+import { sendDueOutcomeReports } from "../src/outcome/outcomeReportQueue";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const RUNS = 30;

@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 import { NOTIFICATION_CHANNELS, type NotificationChannel } from "@dastra/core";
 import { createDastraClient } from "@dastra/core/dastraClient";
 import { unstable_readConfig } from "wrangler";
+import { routesFrom, subscribedEventTypes } from "../src/delivery/routingTable";
 import type { JsonVar } from "../src/jsonVar";
-import { routesFrom, subscribedEventTypes } from "../src/routingTable";
 
 const env = process.env;
 const settings = {

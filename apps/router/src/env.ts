@@ -1,5 +1,5 @@
 import type { DastraConnector } from "@dastra/core";
-import type { EventLog } from "./eventLog";
+import type { EventLog } from "./eventLog/eventLog";
 import type { JsonVar } from "./jsonVar";
 
 /**

@@ -1,10 +1,10 @@
 import { type Env, eventLogStub } from "./env";
-import { reconcileNow } from "./reconciliation";
+import { reconcileNow } from "./reconcile/reconciliation";
 import { routerApp } from "./router.app";
 
-export { DastraRateLimiter } from "./dastraRateLimiter";
-export { EventLog } from "./eventLog";
-export { RouterCallbacks } from "./routerCallbacks";
+export { DastraRateLimiter } from "./dastraApi/dastraRateLimiter";
+export { RouterCallbacks } from "./delivery/routerCallbacks";
+export { EventLog } from "./eventLog/eventLog";
 
 export default {
   fetch: routerApp.fetch,

@@ -1,10 +1,10 @@
 import { createLogger } from "@dastra/core/logger";
 import { Hono } from "hono";
-import { adminApi } from "./adminApi";
 import type { Env } from "./env";
+import { handleDastraWebhook } from "./intake/webhookIntake";
 import { jsonError } from "./jsonError";
-import { statusPage } from "./statusPage";
-import { handleDastraWebhook } from "./webhookIntake";
+import { adminApi } from "./operator/adminApi";
+import { statusPage } from "./operator/statusPage";
 
 const log = createLogger({ worker: "router" });
 

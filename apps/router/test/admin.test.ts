@@ -86,9 +86,13 @@ describe("operator API", () => {
 
 describe("status page", () => {
   it("shows a login form, refuses a wrong token, sets an HttpOnly SameSite cookie for the right one", async () => {
-    const anonymous = await SELF.fetch("https://router.test/status");
+    // A browser (it asks for HTML) gets the login form; any other client the JSON error.
+    const anonymous = await SELF.fetch("https://router.test/status", { headers: { accept: "text/html" } });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).toContain('action="/status/login"');
+    const script = await SELF.fetch("https://router.test/status");
+    expect(script.status).toBe(401);
+    expect(await script.json()).toMatchObject({ error: "unauthorized", message: expect.any(String) });
 
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const wrong = await SELF.fetch("https://router.test/status/login", {

@@ -1,8 +1,8 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_ATTEMPTS } from "../src/delivery/retrySchedule";
 import { eventLogStub } from "../src/env";
-import type { EventDetail } from "../src/eventLog";
-import { MAX_ATTEMPTS } from "../src/retrySchedule";
+import type { EventDetail } from "../src/eventLog/eventLog";
 import { connectors, deliveriesOf, healAll } from "./recordingConnector";
 import { admin, dsrWebhook, postSigned } from "./webhookRequests";
 

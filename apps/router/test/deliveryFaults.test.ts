@@ -10,11 +10,11 @@ import {
 } from "cloudflare:test";
 import { MAX_RETRY_AFTER_SECONDS } from "@dastra/core";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { MAX_ATTEMPTS } from "../src/delivery/retrySchedule";
+import { RouterCallbacks } from "../src/delivery/routerCallbacks";
+import { routesFrom } from "../src/delivery/routingTable";
 import { type Env, eventLogStub } from "../src/env";
-import type { EventDetail } from "../src/eventLog";
-import { MAX_ATTEMPTS } from "../src/retrySchedule";
-import { RouterCallbacks } from "../src/routerCallbacks";
-import { routesFrom } from "../src/routingTable";
+import type { EventDetail } from "../src/eventLog/eventLog";
 import { connectors, deliveriesOf, healAll } from "./recordingConnector";
 import { admin, dsrWebhook, postSigned } from "./webhookRequests";
 

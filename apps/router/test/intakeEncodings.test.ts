@@ -5,8 +5,8 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { signDastraPayload } from "@dastra/core";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { eventLogStub } from "../src/env";
-import type { EventDetail } from "../src/eventLog";
-import type { QuarantineView } from "../src/eventLogViews";
+import type { EventDetail } from "../src/eventLog/eventLog";
+import type { QuarantineView } from "../src/eventLog/eventLogViews";
 import { connectors, deliveriesOf } from "./recordingConnector";
 import { admin, dsrWebhook, SIGNING_KEY } from "./webhookRequests";
 

@@ -2,7 +2,7 @@
 // guessed tokens, cross-site form posts and malformed multipart bodies.
 import { SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { MAX_AUTH_FAILURES } from "../src/adminAuth";
+import { MAX_AUTH_FAILURES } from "../src/operator/adminAuth";
 
 const BASE = "https://router.test";
 const TOKEN = "test-admin-token";

@@ -4,12 +4,12 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { createLogger } from "@dastra/core/logger";
 import { describe, expect, it } from "vitest";
-import { expireAcceptedJobs } from "../src/acceptedJobs";
-import { nextDueAt, oldestWaitingAt } from "../src/alarmSchedule";
-import { connectorsWithDueDeliveries, dueDeliveries } from "../src/deliveryLanes";
+import { expireAcceptedJobs } from "../src/delivery/acceptedJobs";
+import { connectorsWithDueDeliveries, dueDeliveries } from "../src/delivery/deliveryLanes";
 import { eventLogStub } from "../src/env";
-import { deliveryCounts, getEvent, listEvents } from "../src/eventLogViews";
-import { sendDueOutcomeReports } from "../src/outcomeReportQueue";
+import { nextDueAt, oldestWaitingAt } from "../src/eventLog/alarmSchedule";
+import { deliveryCounts, getEvent, listEvents } from "../src/eventLog/eventLogViews";
+import { sendDueOutcomeReports } from "../src/outcome/outcomeReportQueue";
 
 /** Partial indexes: they hold only due, open or pending rows, so scanning one is bounded by the open work. */
 const BOUNDED_INDEXES = ["deliveries_due", "deliveries_lane", "events_report_pending"];

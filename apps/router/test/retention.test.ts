@@ -3,8 +3,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { eventLogStub } from "../src/env";
-import type { EventDetail } from "../src/eventLog";
-import type { ErasureView } from "../src/storedBodyRetention";
+import type { EventDetail } from "../src/eventLog/eventLog";
+import type { ErasureView } from "../src/eventLog/storedBodyRetention";
 import { admin, dsrWebhook, postSigned } from "./webhookRequests";
 
 const DAY_MS = 24 * 3600 * 1000;

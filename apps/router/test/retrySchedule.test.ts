@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_ATTEMPTS, nextRetryDelayMs, retryScale } from "../src/retrySchedule";
+import { MAX_ATTEMPTS, nextRetryDelayMs, retryScale } from "../src/delivery/retrySchedule";
 
 describe("retry schedule", () => {
   it("spans about three days over ten attempts, with full jitter inside each step", () => {

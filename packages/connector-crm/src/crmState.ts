@@ -62,16 +62,17 @@ export class CrmState extends DurableObject<CrmEnv> {
   /**
    * Turns one verified HubSpot batch (raw JSON text, from the kit's WebhookInbox) into DSRs, once per contact and
    * request. Throws on a Dastra or HubSpot failure: the inbox retries the batch, and what was done is not redone.
+   * A body that is not a batch answers `rejected` (why, never quoting it): the inbox keeps it as dead, not retried.
    */
-  async processBatch(body: string): Promise<{ created: number; skipped: number }> {
+  async processBatch(body: string): Promise<{ created: number; skipped: number; rejected?: string }> {
     const log = createLogger({ worker: "connector-crm", unit: "inbound" });
     let events: ReturnType<typeof parseHubspotBatch>;
     try {
       events = parseHubspotBatch(JSON.parse(body));
-    } catch (error) {
-      // Signed by HubSpot but not a batch: retrying cannot help.
-      log.warn("HubSpot delivery is not an event batch; dropped", { error: String(error) });
-      return { created: 0, skipped: 0 };
+    } catch {
+      // The intake refuses these (400); one stored before that check cannot become a batch by retrying: the inbox
+      // keeps it as dead for an operator (erased after 7 days), never retried, and never quoted in a log.
+      return { created: 0, skipped: 0, rejected: "the delivery is not a HubSpot event batch" };
     }
     const config = this.config();
     const requests = privacyRequestsIn(events, config.HUBSPOT_PRIVACY_REQUEST_PROPERTY ?? null);

@@ -1,8 +1,7 @@
 // pnpm bench (connector-tasks): DSR-to-issue time (p50, p95) and API calls per mirrored edit, in one Miniflare with
 // the sandbox, the router and this connector. Prints the figures; `-- --write` puts them in BENCHMARKS.md (its own
 // section, after the router's notes marker, which the router's bench keeps).
-import os from "node:os";
-import { recordBenchSection } from "../../../test/bench/benchmarksSection";
+import { machineLine, recordBenchSection } from "../../../test/bench/benchmarksSection";
 import { sandboxDastra, waitFor } from "../../../test/routerHarness";
 import * as h from "../../../test/tasksHarness";
 
@@ -81,7 +80,7 @@ async function main() {
     const report = `## Tasks connector (Jira): DSR to issue, API calls per mirrored edit
 
 Command: \`pnpm --filter @dastra/connector-tasks bench\` (\`BENCH_TASKS_DSRS\`, \`BENCH_TASKS_EDITS\` override; \`-- --write\` updates this section).
-Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, Node ${process.version}. Run: ${new Date().toISOString()}.
+${machineLine()}
 Sandbox + router + connector-tasks in one Miniflare; Dastra webhooks without the real 60-120 s lag.
 
 - **DSR created in Dastra -> its Jira issue exists** (Dastra webhook -> router -> connector -> Jira), ${DSRS} DSRs one after another:

@@ -1,13 +1,13 @@
 import { connectorEntrypoint } from "@dastra/core/kit/defineConnector";
-import { sweepDeadlines } from "./deadlineSweep";
+import { sweepDeadlines } from "./deadline/deadlineSweep";
 import { tasksApp } from "./tasks.app";
 import { tasks } from "./tasks.connector";
 import type { TasksEnv } from "./tasksEnv";
 
 export { ProviderRateLimiter } from "@dastra/core/kit/providerRateLimiter";
-export { ConnectorStatus } from "./connectorStatus";
-export { JiraWebhookInbox } from "./jiraWebhookInbox";
-export { ObjectSync } from "./objectSync";
+export { ConnectorStatus } from "./deadline/connectorStatus";
+export { JiraWebhookInbox } from "./inbound/jiraWebhookInbox";
+export { ObjectSync } from "./sync/objectSync";
 
 /** The router's RPC entrypoint (service binding CONNECTOR_TASKS, entrypoint TasksConnector). */
 export class TasksConnector extends connectorEntrypoint(tasks) {}

@@ -1,7 +1,8 @@
 // HTTP side of the worker: the Jira webhook intake, the connector's status and the operator's erasure route.
 import { inboundWebhookIntake, jiraWebhookVerifier } from "@dastra/core/kit/inboundWebhook";
+import { operatorBearer } from "@dastra/core/kit/operatorBearer";
 import { Hono } from "hono";
-import { objectKey } from "./objectSync";
+import { objectKey } from "./sync/objectSync";
 import { tasks } from "./tasks.connector";
 import { tasksConfig } from "./tasksConfig";
 import type { TasksEnv } from "./tasksEnv";
@@ -16,7 +17,7 @@ tasksApp.get("/", (c) => c.json(tasks.describe()));
 
 /**
  * Jira webhook intake (the kit's): X-Hub-Signature verified on the raw bytes, stored once per
- * X-Atlassian-Webhook-Identifier in WEBHOOK_INBOX, 200 at once; the inbox's alarm applies it (jiraWebhookInbox.ts).
+ * X-Atlassian-Webhook-Identifier in WEBHOOK_INBOX, 200 at once; the inbox's alarm applies it (inbound/jiraWebhookInbox.ts).
  * Another method, no signature or a forged one: 401 JSON, nothing stored.
  */
 const jiraIntake = inboundWebhookIntake<TasksEnv>({
@@ -24,13 +25,23 @@ const jiraIntake = inboundWebhookIntake<TasksEnv>({
   ...jiraWebhookVerifier((env) => tasksConfig(env).JIRA_WEBHOOK_SECRET),
   inbox: (env) => env.WEBHOOK_INBOX.get(env.WEBHOOK_INBOX.idFromName("inbox")),
   keepHeaders: ["x-atlassian-webhook-identifier", "x-atlassian-webhook-retry"],
+  // Jira's webhook bodies are JSON objects naming their event (developer.atlassian.com, "Webhooks": webhookEvent).
+  // Anything else signed is answered 400, which Jira does not retry (it retries 408/409/425/429/5xx only).
+  validate: (payload) =>
+    typeof payload === "object" &&
+    payload !== null &&
+    !Array.isArray(payload) &&
+    typeof (payload as { webhookEvent?: unknown }).webhookEvent === "string"
+      ? null
+      : "expected a Jira webhook: a JSON object with a webhookEvent",
 });
 tasksApp.all("/webhooks/jira", (c) => jiraIntake(c.req.raw, c.env));
 
 // Operator routes: bearer TASKS_ADMIN_TOKEN.
+const operatorAuth = operatorBearer({ worker: "connector-tasks" });
 tasksApp.use("/admin/*", async (c, next) => {
-  const expected = `Bearer ${tasksConfig(c.env).TASKS_ADMIN_TOKEN}`;
-  if (c.req.header("Authorization") !== expected) return c.json(error("unauthorized", "operator bearer required"), 401);
+  const refused = await operatorAuth(c.req.raw, tasksConfig(c.env).TASKS_ADMIN_TOKEN);
+  if (refused) return refused;
   return next();
 });
 
@@ -69,10 +80,10 @@ tasksApp.delete(objectRoute, async (c) => {
   return c.body(null, 204);
 });
 
-tasksApp.notFound((c) => c.json(error("not_found", `no route for ${c.req.method} ${c.req.path}`), 404));
+tasksApp.notFound((c) => c.json(error("not_found", "No such route"), 404));
 tasksApp.onError((err, c) => {
   const name = (err as { name?: string }).name;
-  if (name === "ConnectorConfigError") return c.json(error("configuration", err.message), 500);
+  if (name === "ConnectorConfigError") return c.json(error("config_error", err.message), 500);
   console.error(JSON.stringify({ level: "error", msg: "tasks app failed", error: name ?? "Error" }));
   return c.json(error("internal_error", "the tasks connector failed"), 500);
 });

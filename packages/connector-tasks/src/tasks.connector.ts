@@ -3,7 +3,7 @@
 // kit's mapping of its error (retry with Retry-After, or failed with a reason).
 import type { ConnectorOutcome } from "@dastra/core/connectorContract";
 import { type ConnectorHandler, defineConnector } from "@dastra/core/kit/defineConnector";
-import { CONNECTOR_LABEL, objectKey, type SyncAnswer } from "./objectSync";
+import { CONNECTOR_LABEL, objectKey, type SyncAnswer } from "./sync/objectSync";
 import { type TasksConfig, tasksConfig } from "./tasksConfig";
 import type { TasksEnv } from "./tasksEnv";
 

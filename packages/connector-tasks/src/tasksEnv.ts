@@ -1,7 +1,7 @@
 import type { ConnectorBaseEnv } from "@dastra/core/kit/connectorDastraClient";
-import type { ConnectorStatus } from "./connectorStatus";
-import type { JiraWebhookInbox } from "./jiraWebhookInbox";
-import type { ObjectSync } from "./objectSync";
+import type { ConnectorStatus } from "./deadline/connectorStatus";
+import type { JiraWebhookInbox } from "./inbound/jiraWebhookInbox";
+import type { ObjectSync } from "./sync/objectSync";
 
 /** The worker's bindings, vars and secrets (wrangler.jsonc; secrets in .dev.vars.example). */
 export interface TasksEnv extends ConnectorBaseEnv {

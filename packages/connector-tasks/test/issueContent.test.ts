@@ -2,13 +2,13 @@
 // data by default, due date in the workspace's zone), transition choice by status category. (Jira's signature
 // vectors are the kit's: packages/core/test/kit/webhookVerifiers.test.ts.)
 import { describe, expect, it } from "vitest";
-import { htmlToRichText } from "../src/htmlToRichText";
-import { dateInZone, dsrIssueFields, isMirroredTask, taskIssueFields } from "../src/issueContent";
+import { htmlToRichText } from "../src/issue/htmlToRichText";
+import { dateInZone, dsrIssueFields, isMirroredTask, taskIssueFields } from "../src/issue/issueContent";
+import { paragraphsOf } from "../src/issue/richText";
+import { markerLabel, parseMarkerLabel } from "../src/issue/taskTracker";
 import { type AdfNode, toAtlassianDocument } from "../src/jira/atlassianDocument";
 import { transitionInto } from "../src/jira/jiraTracker";
-import { paragraphsOf } from "../src/richText";
 import { type TasksConfig, tasksConfig } from "../src/tasksConfig";
-import { markerLabel, parseMarkerLabel } from "../src/taskTracker";
 
 const config: TasksConfig = tasksConfig({
   JIRA_BASE_URL: "http://127.0.0.1:8788/jira",

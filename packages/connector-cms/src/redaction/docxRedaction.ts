@@ -25,7 +25,9 @@ const PART_HARD_LIMIT = 8 * 1024 * 1024;
 
 const THUMBNAIL = /^docProps\/thumbnail\.[a-z]+$/i;
 const FONT = /^word\/fonts\//i;
-const READ_ATTRIBUTE = /(\s(?:w:author|w:initials|w:tooltip|w15:author|w15:userId|w:userId|descr|title)=")([^"]*)"/g;
+// w:instr: a simple field's code (w:fldSimple, e.g. HYPERLINK "mailto:..."), found by test/redaction/*fuzz*.
+const READ_ATTRIBUTE =
+  /(\s(?:w:author|w:initials|w:tooltip|w15:author|w15:userId|w:userId|w:instr|descr|title)=")([^"]*)"/g;
 const TARGET_ATTRIBUTE = /(\sTarget=")([^"]*)"/g;
 const TEXT_ELEMENT = /<(w:t|w:delText|w:instrText)(\s[^>]*)?>([^<]*)<\/\1>|<\/?w:p[\s>/]/g;
 

@@ -2,7 +2,7 @@
 // (developer.atlassian.com/cloud/jira/platform/apis/document/structure): doc > paragraph|heading|bulletList|
 // orderedList > text (marks strong, em, link) | hardBreak. A text node never holds a newline and is never empty
 // (the schema's minLength 1): line breaks are hardBreak nodes, paragraphs are separate nodes.
-import type { Inline, RichText } from "../richText";
+import type { Inline, RichText } from "../issue/richText";
 
 export interface AdfNode {
   type: string;

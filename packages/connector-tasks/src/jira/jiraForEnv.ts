@@ -5,8 +5,8 @@ import { JIRA_BUDGET, jira429 } from "@dastra/core/kit/providerBudgets";
 import { createProviderClient } from "@dastra/core/kit/providerClient";
 import { providerRateLimiter } from "@dastra/core/kit/providerRateLimiter";
 import type { Logger } from "@dastra/core/logger";
+import type { TaskTracker } from "../issue/taskTracker";
 import type { TasksConfig } from "../tasksConfig";
-import type { TaskTracker } from "../taskTracker";
 import { createJiraTracker } from "./jiraTracker";
 
 /** The property key holding the DSR/Task link on each issue. */

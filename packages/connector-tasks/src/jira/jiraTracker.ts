@@ -2,7 +2,7 @@
 // POST /issue (fields + properties), GET/PUT /issue/{id}, PUT /issue/{id}/properties/{key},
 // GET/POST /issue/{id}/transitions, POST /issue/{id}/comment, POST /search/jql (nextPageToken), GET /myself.
 // Every call goes through `request`, the kit's provider client in the worker (rate budget, 429 Retry-After, retries).
-import type { RichText } from "../richText";
+import type { RichText } from "../issue/richText";
 import {
   type IssueFields,
   type IssueLink,
@@ -11,7 +11,7 @@ import {
   type StatusCategory,
   type TaskTracker,
   type TrackedIssue,
-} from "../taskTracker";
+} from "../issue/taskTracker";
 import { toAtlassianDocument } from "./atlassianDocument";
 
 /** The fetch-like call the tracker makes: the kit's ProviderClient.request fits. */
@@ -239,8 +239,13 @@ export function createJiraTracker(options: JiraTrackerOptions): TaskTracker {
         user?: { accountId?: string };
         issue?: { id?: string; fields?: { labels?: string[] } };
       } | null;
-      if (!b?.issue?.id) return null;
-      const marker = b.issue.fields?.labels?.find((l) => /^dastra-(dsr|task)-\d+$/.test(l)) ?? null;
+      if (typeof b !== "object" || !b?.issue?.id) return null;
+      // Any JSON may arrive signed: only an array of strings is a label list (a string's .find would throw).
+      const labels: unknown = b.issue.fields?.labels;
+      const marker = Array.isArray(labels)
+        ? ((labels as unknown[]).find((l): l is string => typeof l === "string" && /^dastra-(dsr|task)-\d+$/.test(l)) ??
+          null)
+        : null;
       return {
         deliveryId,
         issueId: String(b.issue.id),

@@ -1,6 +1,8 @@
 // The router's intake pattern for a provider's webhooks (HubSpot, Jira), reusable by every connector:
 // verify the signature on the raw bytes -> one INSERT into a Durable Object inbox -> 200 at once -> process from the
-// inbox's alarm (retried with backoff). Unsupported methods and missing headers: 401 JSON, nothing stored.
+// inbox's alarm (retried with backoff). Another method: 405 JSON; missing headers or a bad signature: 401 JSON;
+// a signed body that is not the provider's JSON: 415/400 JSON (the provider keeps it and retries per its own rules);
+// nothing stored for any of them, and no body byte is ever logged.
 import { DurableObject } from "cloudflare:workers";
 import { createLogger, type Logger } from "../logger";
 import { backoffDelay } from "../retryTiming";
@@ -38,10 +40,33 @@ export interface InboundInboxRpc {
   pending(): Promise<{ id: string; source: string; attempts: number; state: string; lastError: string | null }[]>;
 }
 
+/**
+ * Thrown by a processor for an entry that can never be applied (e.g. a body that is not the provider's shape):
+ * the inbox keeps it as `dead` at once (ids and this message only in logs), never retrying it.
+ * `message` must not quote the body (it is logged and stored as the entry's last error).
+ */
+export class InboundEntryRejected extends Error {
+  override readonly name = "InboundEntryRejected";
+}
+
+/**
+ * What an inbox logs and stores of a processing error: its message, except a JSON.parse SyntaxError, whose message
+ * quotes the body's bytes (V8: `Unexpected token ..., "<body>" is not valid JSON`): never logged (personal data).
+ */
+export function inboundErrorText(error: unknown): string {
+  if (error instanceof SyntaxError) return "SyntaxError: the body is not valid JSON";
+  const text =
+    error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
+  return text.slice(0, 500);
+}
+
 export interface InboundInboxSpec<Env> {
   /** For logs, e.g. "crm". */
   name: string;
-  /** Handles one delivery; a throw is retried (backoff with full jitter) up to `maxAttempts`, then kept as dead. */
+  /**
+   * Handles one delivery; a throw is retried (backoff with full jitter) up to `maxAttempts`, then kept as dead; an
+   * {@link InboundEntryRejected} is kept as dead at once (retrying cannot help).
+   */
   process: (entry: InboundEntry, ctx: { env: Env; log: Logger }) => Promise<void>;
   maxAttempts?: number;
   baseDelayMs?: number;
@@ -135,25 +160,29 @@ export function inboundInbox<Env>(spec: InboundInboxSpec<Env>) {
           );
           this.sql.exec("DELETE FROM inbox WHERE id = ?", row.id);
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          if (attempt >= maxAttempts) {
+          const message = inboundErrorText(error);
+          // Only the processor knows a body can never apply (a SyntaxError may be a provider's garbled answer: retried).
+          const rejected = error instanceof InboundEntryRejected;
+          if (rejected || attempt >= maxAttempts) {
             this.sql.exec(
               "UPDATE inbox SET state = 'dead', attempts = ?, last_error = ? WHERE id = ?",
               attempt,
-              message.slice(0, 500),
+              message,
               row.id,
             );
-            log.error("webhook entry given up", { attempt, error });
+            // A rejected body is the sender's fault, kept for an operator: a warning. Giving up after retries: an error.
+            if (rejected) log.warn("webhook entry rejected; kept as dead for an operator", { attempt, error: message });
+            else log.error("webhook entry given up", { attempt, error: message });
           } else {
             const delay = backoffDelay(attempt, baseDelayMs, maxDelayMs);
             this.sql.exec(
               "UPDATE inbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
               attempt,
               Date.now() + delay,
-              message.slice(0, 500),
+              message,
               row.id,
             );
-            log.warn("webhook entry will retry", { attempt, delayMs: delay, error });
+            log.warn("webhook entry will retry", { attempt, delayMs: delay, error: message });
           }
         }
       }
@@ -187,13 +216,38 @@ export interface InboundIntakeOptions<Env> {
   methods?: readonly string[];
   /** Body limit in bytes, default 1 MiB (413 beyond). */
   maxBytes?: number;
+  /**
+   * Checks a signed body's shape before it is stored (it is already valid UTF-8 JSON): the reason it is not the
+   * provider's payload (answered 400 `invalid_body`, nothing stored), or null. The reason must not quote the body.
+   */
+  validate?: (payload: unknown) => string | null;
 }
 
-const json = (status: number, error: string, message: string) => Response.json({ error, message }, { status });
+const json = (status: number, error: string, message: string, headers?: Record<string, string>) =>
+  Response.json({ error, message }, { status, ...(headers ? { headers } : {}) });
+
+/** A declared Content-Type other than JSON (application/json or any +json): 415. None declared: read as JSON. */
+function isJsonType(header: string | null): boolean {
+  if (header === null || header.trim() === "") return true;
+  const type = header.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type === "application/json" || /^application\/[\w.+-]+\+json$/.test(type);
+}
+
+/**
+ * Bytes of an oversized body still read and dropped before answering 413: a server that answers while the client is
+ * still sending and then closes makes the client's next write fail with a reset, so it never sees the 413 ("lingering
+ * close", as nginx does; the router does the same). Past this much the connection is dropped instead. Found by
+ * test/fuzz/providerWebhooks.fuzz.test.ts: streamed oversized bodies got ECONNRESET instead of the 413.
+ */
+const LINGER_BYTES = 4 * 1024 * 1024;
 
 async function readCapped(request: Request, maxBytes: number): Promise<ArrayBuffer | "too_large"> {
   const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) return "too_large";
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    if (request.body && declared <= maxBytes + LINGER_BYTES) await discard(request.body.getReader(), Infinity);
+    else await request.body?.cancel();
+    return "too_large";
+  }
   if (!request.body) return new ArrayBuffer(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -203,7 +257,7 @@ async function readCapped(request: Request, maxBytes: number): Promise<ArrayBuff
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await discard(reader, LINGER_BYTES);
       return "too_large";
     }
     chunks.push(value);
@@ -217,10 +271,25 @@ async function readCapped(request: Request, maxBytes: number): Promise<ArrayBuff
   return out.buffer;
 }
 
+/** Reads and drops up to `limit` more bytes, then cancels whatever is left. */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
+  let dropped = 0;
+  while (dropped <= limit) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    dropped += value.byteLength;
+  }
+  await reader.cancel();
+}
+
 /**
- * A fetch handler for a provider's webhook route: 401 `{error:"unauthorized"}` for another method, a missing header or
- * a bad signature (nothing stored); 413 past `maxBytes`; otherwise one append to the inbox and 200 `{received:true, id}`
- * (503 `storage_unavailable` when the append fails: never a 200 for something not stored).
+ * A fetch handler for a provider's webhook route, answering `{error, message}` JSON for every refusal, nothing stored:
+ * 405 `method_not_allowed` (with `Allow`) for another method; 401 `unauthorized` for a missing header; 413
+ * `payload_too_large` past `maxBytes` (up to 4 MiB more read and dropped, so the client sees it); 401 for a bad
+ * signature; then, signed: 415 `unsupported_media_type` for a declared
+ * Content-Type that is not JSON, 400 `invalid_body` for bytes that are not UTF-8 JSON (RFC 8259 §8.1) or that
+ * `validate` refuses. Otherwise one append to the inbox and 200 `{received:true, id, duplicate}` (503
+ * `storage_unavailable` when the append fails: never a 200 for something not stored). Logs reasons, never body bytes.
  */
 export function inboundWebhookIntake<Env>(options: InboundIntakeOptions<Env>) {
   const methods = options.methods ?? ["POST"];
@@ -229,9 +298,10 @@ export function inboundWebhookIntake<Env>(options: InboundIntakeOptions<Env>) {
   return async (request: Request, env: Env): Promise<Response> => {
     if (!methods.includes(request.method))
       return json(
-        401,
-        "unauthorized",
+        405,
+        "method_not_allowed",
         `${request.method} is not accepted here; ${options.source} sends ${methods.join(", ")}`,
+        { allow: methods.join(", ") },
       );
     const missing = options.requiredHeaders.filter((h) => !request.headers.get(h));
     if (missing.length) return json(401, "unauthorized", `missing header ${missing.join(", ")}`);
@@ -242,6 +312,22 @@ export function inboundWebhookIntake<Env>(options: InboundIntakeOptions<Env>) {
       log.warn("webhook signature rejected", { reason: verified.reason });
       return json(401, "unauthorized", `signature ${verified.reason}`);
     }
+    if (!isJsonType(request.headers.get("content-type")))
+      return json(415, "unsupported_media_type", `${options.source} webhooks are application/json`);
+    let text: string;
+    let payload: unknown;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);
+      payload = JSON.parse(text);
+    } catch {
+      log.warn("signed webhook body is not UTF-8 JSON; refused", { bytes: body.byteLength });
+      return json(400, "invalid_body", `the body is not UTF-8 JSON (${body.byteLength} bytes)`);
+    }
+    const invalid = options.validate?.(payload) ?? null;
+    if (invalid !== null) {
+      log.warn("signed webhook body refused", { bytes: body.byteLength, reason: invalid });
+      return json(400, "invalid_body", invalid);
+    }
     const headers: Record<string, string> = {};
     for (const h of options.keepHeaders ?? []) {
       const v = request.headers.get(h);
@@ -251,7 +337,7 @@ export function inboundWebhookIntake<Env>(options: InboundIntakeOptions<Env>) {
     try {
       const stored = await options.inbox(env).append({
         source: options.source,
-        body: new TextDecoder().decode(body),
+        body: text,
         headers,
         ...(dedupeKey ? { dedupeKey } : {}),
       });

@@ -15,7 +15,7 @@ const inbox = () => env.WEBHOOK_INBOX.get(env.WEBHOOK_INBOX.idFromName("inbox"))
 const worker = () => (exports as unknown as { default: { fetch(r: Request): Promise<Response> } }).default;
 
 // Signed here with Web Crypto: the verifier itself is proven against openssl vectors (webhookVerifiers.test.ts).
-async function hmac(secret: string, data: string): Promise<Uint8Array> {
+async function hmac(secret: string, data: string | Uint8Array): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),
@@ -23,20 +23,27 @@ async function hmac(secret: string, data: string): Promise<Uint8Array> {
     false,
     ["sign"],
   );
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data)));
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  return new Uint8Array(await crypto.subtle.sign("HMAC", key, bytes as Uint8Array<ArrayBuffer>));
 }
-async function hubspotRequest(body: string, options: { timestamp?: number; method?: string } = {}): Promise<Request> {
+async function hubspotRequest(
+  body: string | Uint8Array,
+  options: { timestamp?: number; method?: string; contentType?: string } = {},
+): Promise<Request> {
   const timestamp = String(options.timestamp ?? Date.now());
   const method = options.method ?? "POST";
   const signedUri = URL_HUBSPOT.replace("%40", "@");
-  const mac = await hmac(env.HUBSPOT_CLIENT_SECRET, `${method}${signedUri}${body}${timestamp}`);
+  const encode = (t: string) => new TextEncoder().encode(t);
+  const bytes = typeof body === "string" ? encode(body) : body;
+  const signed = new Uint8Array([...encode(`${method}${signedUri}`), ...bytes, ...encode(timestamp)]);
+  const mac = await hmac(env.HUBSPOT_CLIENT_SECRET, signed);
   return new Request(URL_HUBSPOT, {
     method,
-    body: method === "GET" ? null : body,
+    body: method === "GET" ? null : (bytes as Uint8Array<ArrayBuffer>),
     headers: {
       "x-hubspot-signature-v3": btoa(String.fromCharCode(...mac)),
       "x-hubspot-request-timestamp": timestamp,
-      "content-type": "application/json",
+      "content-type": options.contentType ?? "application/json",
     },
   });
 }
@@ -46,7 +53,11 @@ async function jiraRequest(body: string, identifier: string): Promise<Request> {
   return new Request(URL_JIRA, {
     method: "POST",
     body,
-    headers: { "x-hub-signature": `sha256=${hex}`, "x-atlassian-webhook-identifier": identifier },
+    headers: {
+      "x-hub-signature": `sha256=${hex}`,
+      "x-atlassian-webhook-identifier": identifier,
+      "content-type": "application/json",
+    },
   });
 }
 const inboundCalls = async () => (await providerRequests()).filter((r) => r.path === "/inbound" && r.method === "POST");
@@ -71,8 +82,33 @@ describe("inbound webhook intake", () => {
     await eventually(async () => (await inbox().pending()).length === 0);
   });
 
+  it("answers 405 JSON with Allow for another method and stores nothing", async () => {
+    const res = await worker().fetch(await hubspotRequest("", { method: "GET" }));
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+    expect(await res.json()).toEqual({
+      error: "method_not_allowed",
+      message: "GET is not accepted here; hubspot sends POST",
+    });
+    expect(await inbox().pending()).toEqual([]);
+  });
+
   it.each([
-    ["GET", async () => hubspotRequest("", { method: "GET" }), "GET is not accepted here; hubspot sends POST"],
+    ["not UTF-8", new Uint8Array([0x5b, 0xff, 0x5d]), "application/json", 400, "invalid_body"],
+    ["not JSON", new TextEncoder().encode("[{"), "application/json", 400, "invalid_body"],
+    ["declared as text/plain", new TextEncoder().encode(hubspotBody), "text/plain", 415, "unsupported_media_type"],
+  ])(
+    "a signed body %s gets its JSON error (400 or 415), nothing stored, no body byte logged",
+    async (_name, bytes, type, status, code) => {
+      const res = await worker().fetch(await hubspotRequest(bytes, { contentType: type }));
+      expect(res.status).toBe(status);
+      expect(await res.json()).toMatchObject({ error: code, message: expect.any(String) });
+      expect(await inbox().pending()).toEqual([]);
+      expect(JSON.stringify(warnLog.mock.calls)).not.toContain("[{");
+    },
+  );
+
+  it.each([
     [
       "no signature header",
       async () =>
@@ -131,8 +167,40 @@ describe("inbound webhook intake", () => {
     expect(JSON.parse(String(warnLog.mock.calls.at(-1)?.[0]))).toMatchObject({
       msg: "webhook entry will retry",
       attempt: 1,
-      error: { message: "provider answered 503" },
+      error: expect.stringContaining("provider answered 503"),
     });
     await eventually(async () => (await inbox().pending()).length === 0);
+  });
+  // Last in this file: dead entries stay in the inbox (kept 7 days for an operator), and the tests above expect it empty.
+  it("an entry its processor rejects is kept as dead at once, never retried, its body never logged", async () => {
+    const body = { webhookEvent: "x", rejectMe: "secret-body-text" };
+    const res = await worker().fetch(await jiraRequest(JSON.stringify(body), crypto.randomUUID()));
+    expect(res.status).toBe(200);
+    const { id } = (await res.json()) as { id: string };
+    await eventually(async () => (await inbox().pending()).some((e) => e.id === id && e.state === "dead"));
+    const entry = (await inbox().pending()).find((e) => e.id === id);
+    expect(entry).toMatchObject({
+      attempts: 1,
+      lastError: "InboundEntryRejected: not a delivery this processor applies",
+    });
+    expect(await inboundCalls()).toEqual([]);
+    const logged = JSON.stringify(warnLog.mock.calls);
+    expect(logged).toContain("webhook entry rejected");
+    expect(logged).not.toContain("secret-body-text");
+    expect(logged).not.toContain("will retry");
+  });
+
+  it("a JSON.parse error is retried (it may be a provider's garbled answer), its message never quoting the bytes", async () => {
+    const errorLog = vi.spyOn(console, "error").mockImplementation(() => {});
+    const body = { webhookEvent: "x", parseMe: "secret-body-text" };
+    const res = await worker().fetch(await jiraRequest(JSON.stringify(body), crypto.randomUUID()));
+    const { id } = (await res.json()) as { id: string };
+    await eventually(async () => (await inbox().pending()).some((e) => e.id === id && e.state === "dead"));
+    const entry = (await inbox().pending()).find((e) => e.id === id);
+    expect(entry).toMatchObject({ attempts: 3, lastError: "SyntaxError: the body is not valid JSON" });
+    const logged = JSON.stringify([...warnLog.mock.calls, ...errorLog.mock.calls]);
+    expect(logged).toContain("will retry");
+    expect(logged).toContain("webhook entry given up");
+    expect(logged).not.toContain("secret-body-text");
   });
 });

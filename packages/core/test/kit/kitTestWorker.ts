@@ -6,6 +6,7 @@ import { connectorJobs, type JsonValue } from "../../src/kit/connectorJob";
 import { connectorEntrypoint, defineConnector } from "../../src/kit/defineConnector";
 import {
   hubspotWebhookVerifier,
+  InboundEntryRejected,
   type InboundInboxRpc,
   inboundInbox,
   inboundWebhookIntake,
@@ -130,6 +131,9 @@ export class ConnectorJobs extends connectorJobs(fixture) {}
 export class WebhookInbox extends inboundInbox<KitTestEnv>({
   name: "fixture",
   process: async (entry, { env }) => {
+    // A body the processor can never apply (the test's marker): rejected, so kept as dead at once.
+    if (entry.body.includes('"rejectMe"')) throw new InboundEntryRejected("not a delivery this processor applies");
+    if (entry.body.includes('"parseMe"')) JSON.parse(`{${entry.body}`);
     const res = await env.PROVIDER.fetch("http://provider/inbound", {
       method: "POST",
       body: JSON.stringify({ id: entry.id, source: entry.source, attempt: entry.attempt, headers: entry.headers }),
