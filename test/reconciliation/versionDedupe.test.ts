@@ -168,6 +168,23 @@ describe("the router's own writes", () => {
     for (const connector of CONNECTORS) expect(await deliveriesOf(connector, dsr.id), connector).toHaveLength(1);
   });
 
+  it("files a connector attaches to a DSR are not a new version: reconciliation feeds nothing back", async () => {
+    const dsr = await createDsr(stack, "Answered");
+    await waitFor("creation at crm", async () => (await deliveriesOf("crm", dsr.id)).length === 1);
+    // As the CRM connector does with an export: an attachment on the DSR, listed with it, no webhook, same stamp.
+    await sandboxDastra(stack).dataSubjectAttachments.upload(dsr.id, {
+      fileName: "hubspot-export.json",
+      contentType: "application/json",
+      body: new Blob(['{"properties":{}}']),
+    });
+    const listed = await sandboxDastra(stack).dataSubjectRequests.get(dsr.id);
+    expect(listed.attachments).toHaveLength(1);
+    const run = await routerAdmin<{ ok: boolean; ingested: number }>(stack, "/reconcile", { method: "POST" });
+    expect(run).toMatchObject({ ok: true, ingested: 0 });
+    await settle();
+    for (const connector of CONNECTORS) expect(await deliveriesOf(connector, dsr.id), connector).toHaveLength(1);
+  });
+
   it("a person's change made as another user is delivered as usual (webhook userId 1)", async () => {
     const dsr = await createDsr(stack, "Person");
     await sandboxDastra(stack).dataSubjectRequests.patch(dsr.id, [

@@ -20,10 +20,20 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * Fields left out of the content digest: `dateUpdate` (already the first half of the version), values computed at
- * read time (`remainingDays`) and counters Dastra moves when a message is posted on the DSR (`nbMessages`,
- * `nbMessagesNotViewed`), so a version whose only change is such a side effect has the content of the one before it.
+ * read time (`remainingDays`), counters Dastra moves when a message is posted on the DSR (`nbMessages`,
+ * `nbMessagesNotViewed`) and the DSR's `attachments` (`DataSubjectRequestDto.attachments`, openapi.json): files are
+ * what connectors deliver (exports, redacted copies, deletion records), not a change to the request, and they are
+ * listed on the DSR without a webhook, so with them in the digest every answered DSR read back by reconciliation
+ * looked like new content under its old stamp (found by the real-connector soak). A version whose only change is such
+ * a side effect has the content of the one before it.
  */
-export const VOLATILE_FIELDS: readonly string[] = ["dateUpdate", "remainingDays", "nbMessages", "nbMessagesNotViewed"];
+export const VOLATILE_FIELDS: readonly string[] = [
+  "dateUpdate",
+  "remainingDays",
+  "nbMessages",
+  "nbMessagesNotViewed",
+  "attachments",
+];
 
 /** 13 hex digits (53 bits) of a fast non-cryptographic hash (cyrb53); enough to tell contents under one stamp apart. */
 function hash53(text: string): string {

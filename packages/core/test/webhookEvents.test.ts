@@ -132,9 +132,12 @@ describe("eventDedupeKey", () => {
       parse(envelope("DataSubjectUpdate", dsrData, { webhookId: 99, date: "2026-11-24T10:02:00Z" })),
     );
     // Reconciliation rebuilds the change from the listed object; the days left to the deadline, computed at read
-    // time, and message counters are not content.
+    // time, message counters and the files connectors attached since (no webhook, same stamp) are not content.
+    const attachments = [{ id: "f1", fileName: "hubspot-export.json", size: 812, userRequestId: 7 }];
     const rebuilt = await eventDedupeKey(
-      parse(envelope("DataSubjectUpdate", { ...dsrData, remainingDays: 12, nbMessages: 3 }, { userId: null })),
+      parse(
+        envelope("DataSubjectUpdate", { ...dsrData, remainingDays: 12, nbMessages: 3, attachments }, { userId: null }),
+      ),
     );
     expect(otherHook).toBe(delivered);
     expect(rebuilt).toBe(delivered);
