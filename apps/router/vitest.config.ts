@@ -8,16 +8,43 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "../..");
 const fixtureDir = path.join(repoRoot, "test/fixtures/recordingConnector");
 
-// The recording connector fixture plays the three connectors; workerd runs JavaScript, so it is built first.
-execFileSync(
-  process.execPath,
-  [path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", "dist"],
-  {
-    cwd: fixtureDir,
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
-  },
-);
+const sandboxDir = path.join(repoRoot, "apps/sandbox");
+
+// workerd runs JavaScript, so the auxiliary workers are built first: the recording connector fixture (playing the three
+// connectors) and the sandbox (the Dastra the router's own calls reach: token, GET /me).
+for (const [cwd, outdir] of [
+  [fixtureDir, "dist"],
+  [sandboxDir, "dist-test"],
+]) {
+  execFileSync(
+    process.execPath,
+    [path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
+    {
+      cwd,
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_LOG: "error" },
+    },
+  );
+}
+
+// The sandbox's Dastra answers every outgoing request of the router (its wrangler.jsonc points at api.dastra.eu): the
+// router learns its own user (GET /me) as in production instead of failing DNS lookups, on a loopback-only machine too.
+const sandbox = {
+  name: "dastra-sandbox",
+  modules: true,
+  scriptPath: path.join(sandboxDir, "dist-test/index.js"),
+  modulesRoot: path.join(sandboxDir, "dist-test"),
+  compatibilityDate: "2026-04-01",
+  bindings: { WEBHOOK_DELAY_MS: "0", RATE_WINDOW_SCALE: "1" },
+  durableObjects: Object.fromEntries(
+    ["DASTRA:DastraState", "HUBSPOT:HubspotState", "JIRA:JiraState", "GRAPH:GraphState", "FAULTS:FaultPlan"].map(
+      (b) => {
+        const [binding, className] = b.split(":") as [string, string];
+        return [binding, { className, useSQLite: true }];
+      },
+    ),
+  ),
+};
 
 const connector = (name: string) => ({
   name,
@@ -36,8 +63,9 @@ export default defineConfig({
         bindings: {
           DASTRA_WEBHOOK_KEYS: "test-key-new,test-key-old",
           ADMIN_TOKEN: "test-admin-token",
-          DASTRA_PUBLIC_KEY: "sandbox-public",
-          DASTRA_PRIVATE_KEY: "sandbox-private",
+          // The router's own key in the sandbox (its user 3); test webhooks come from user 7, never an echo.
+          DASTRA_PUBLIC_KEY: "sandbox-router-public",
+          DASTRA_PRIVATE_KEY: "sandbox-router-private",
           // Retries after 5 ms, 300 ms, ... instead of 5 s, 5 min, ...
           RETRY_SCHEDULE_SCALE: "0.001",
           DELIVERY_TIMEOUT_MS: "2000",
@@ -46,7 +74,9 @@ export default defineConfig({
           // No Dastra here: outcome reports are covered by the cross-worker suite against the sandbox.
           OUTCOME_REPORT_EVENTS: "[]",
         },
+        outboundService: "dastra-sandbox",
         workers: [
+          sandbox,
           connector("dastra-connector-crm"),
           connector("dastra-connector-cms"),
           connector("dastra-connector-tasks"),
