@@ -143,9 +143,12 @@ export class Inbox {
   private async drain(): Promise<void> {
     let routed = false;
     // A broken configuration is not the events' fault: they stay in the inbox until it is fixed.
+    const previous = this.configError;
     this.configError = routesConfigError(this.env);
     if (this.configError !== null) {
-      this.log.error("inbox waits: configuration error", { error: this.configError });
+      // Every read of the log drains the inbox: said once per error (and on the status page), not on each drain.
+      if (this.configError !== previous)
+        this.log.error("inbox waits: configuration error", { error: this.configError });
       return;
     }
     const delivered = deliveredEvents(await checkConnectors(this.env, this.log));
