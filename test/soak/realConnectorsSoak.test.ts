@@ -4,7 +4,7 @@
 // Retry-After), Jira 5xx, Graph throttling (429 + Retry-After), Dastra losing answers to writes, connector-tasks not
 // deployed for a window, and every Worker (router and connectors, Durable Objects included) stopped mid-job and
 // started again on its persisted state. At the end, per DSR, against the emulators' state: every side effect once.
-// SOAK_DSRS sets the number of DSRs (default 1,300: 2,015 events); `pnpm --dir test soak:long` runs a longer one.
+// SOAK_DSRS sets the number of DSRs (default 1,300: 2,015 events); `node --import tsx soak/longSoak.ts` (from test/) runs a longer one.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";

@@ -1,6 +1,6 @@
 // POST /webhooks/dastra: undo content codings, verify the signature on the signed bytes, append them (with the declared charset) to the event log's inbox, answer 200.
 // Nothing else happens on the request path: parsing, validation/quarantine, dedupe, routing and delivery run later
-// in the event log's alarm (see eventLog.ts), so Dastra's 10 s timeout never waits for them.
+// in the event log's alarm (see ../eventLog/eventLog.ts), so Dastra's 10 s timeout never waits for them.
 import { DASTRA_SIGNATURE_HEADER, parseSignatureKeys, verifyDastraSignature } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
 import type { Context } from "hono";
