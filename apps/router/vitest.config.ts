@@ -12,10 +12,11 @@ const sandboxDir = path.join(repoRoot, "apps/sandbox");
 
 // workerd runs JavaScript, so the auxiliary workers are built first: the recording connector fixture (playing the three
 // connectors) and the sandbox (the Dastra the router's own calls reach: token, GET /me).
-for (const [cwd, outdir] of [
+const builds: [cwd: string, outdir: string][] = [
   [fixtureDir, "dist"],
   [sandboxDir, "dist-test"],
-]) {
+];
+for (const [cwd, outdir] of builds) {
   execFileSync(
     process.execPath,
     [path.join(repoRoot, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", outdir],
