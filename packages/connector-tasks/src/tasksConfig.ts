@@ -42,14 +42,19 @@ const schema = z.object({
   DASTRA_DSR_URL: z._default(z.string(), "https://app.dastra.eu/{workspaceId}/data-subject-requests/{id}"),
   DASTRA_TASK_URL: z._default(z.string(), "https://app.dastra.eu/{workspaceId}/tasks/{id}"),
   DASTRA_WORKSPACE_ID: z._default(z.string(), "1"),
-  /** Subject fields copied into Jira's description (comma list of email, givenName, familyName); none by default. */
+  /**
+   * Personal data copied into Jira (comma list): `email`, `givenName`, `familyName` into the description, `title` (the
+   * DSR's title, which usually names the requester) into the summary; none by default.
+   */
   COPY_SUBJECT_FIELDS: z.pipe(
     z._default(z.string(), ""),
     z.transform((v) =>
       v
         .split(",")
         .map((s) => s.trim())
-        .filter((s): s is "email" | "givenName" | "familyName" => ["email", "givenName", "familyName"].includes(s)),
+        .filter((s): s is "email" | "givenName" | "familyName" | "title" =>
+          ["email", "givenName", "familyName", "title"].includes(s),
+        ),
     ),
   ),
   /** Tasks mirrored: those linked to these object types (comma list); default DataSubject (tasks of DSRs). */

@@ -90,7 +90,8 @@ describe("HTML (Dastra descriptionHtml) to rich text", () => {
 describe("DSR and Task as issues", () => {
   const dsr = {
     id: 42,
-    title: "Access request from jane.doe@example.com",
+    title: "Access request from Jane Doe <jane.doe@example.com>",
+    refId: "R-42",
     purposes: ["Access", "Erasure"],
     state: "Open",
     email: "jane.doe@example.com",
@@ -102,9 +103,9 @@ describe("DSR and Task as issues", () => {
     locale: "en",
   };
 
-  it("summary from title + purposes, due date = expiryTime's date in the workspace's zone, labels dsr + purposes", () => {
+  it("summary from the DSR's number + purposes, due date = expiryTime's date in the workspace's zone, labels dsr + purposes", () => {
     const fields = dsrIssueFields(dsr, config);
-    expect(fields.summary).toMatch(/^Access request from .+ \(Access, Erasure\)$/);
+    expect(fields.summary).toBe("Data subject request #42 (R-42) · Access, Erasure");
     expect(fields.dueDate).toBe("2026-12-15");
     expect(dateInZone("2026-12-14T23:30:00Z", "America/New_York")).toBe("2026-12-14");
     expect(fields.labels).toEqual(["dsr", "access", "erasure"]);
@@ -118,6 +119,10 @@ describe("DSR and Task as issues", () => {
     const opted = JSON.stringify(dsrIssueFields(dsr, { ...config, COPY_SUBJECT_FIELDS: ["email"] }));
     expect(opted).toContain("jane.doe@example.com");
     expect(opted).not.toContain("Jane");
+    // The title names the requester: copied only when asked, and then with its email still masked.
+    const titled = dsrIssueFields(dsr, { ...config, COPY_SUBJECT_FIELDS: ["title"] });
+    expect(titled.summary).toMatch(/^Access request from Jane Doe <.+> · Access, Erasure$/);
+    expect(JSON.stringify(titled)).not.toContain("jane.doe@example.com");
   });
 
   it("a Task: label, HTML description, deadline, priority, mapped assignee; mirrored only when linked to a DSR and not the router's", () => {

@@ -1,6 +1,7 @@
 // What a DSR or a Dastra Task looks like as an issue: summary, description (rich text), due date, labels,
 // priority, assignee. Copies no more personal data than configured: by default the data subject's email and
-// names stay in Dastra (emails in a DSR title are masked); the description links back to Dastra instead.
+// names stay in Dastra, and so does the DSR's title (it usually names the requester: "Access request from Jane
+// Doe"); the summary is the DSR's number and purposes, and the description links back to Dastra.
 import type { DataSubjectRequest, Task } from "@dastra/core/dastraSchemas";
 import { maskText } from "@dastra/core/maskPersonalData";
 import { DSR_LABEL } from "../jira/jiraTracker";
@@ -34,8 +35,12 @@ const labelOf = (value: string) => value.toLowerCase().replace(/\s+/g, "-");
 /** The issue of a DSR. */
 export function dsrIssueFields(dsr: DataSubjectRequest, config: TasksConfig): IssueFields & { summary: string } {
   const purposes = (dsr.purposes ?? []).filter((p) => p && p !== "Unknown");
-  const title = maskText(dsr.title?.trim() || `Data subject request #${dsr.id}`);
-  const summary = purposes.length ? `${title} (${purposes.join(", ")})` : title;
+  // The title only when configured (COPY_SUBJECT_FIELDS has "title"), and even then with emails and phones masked.
+  const copiedTitle = config.COPY_SUBJECT_FIELDS.includes("title") ? dsr.title?.trim() : undefined;
+  const title = copiedTitle
+    ? maskText(copiedTitle)
+    : `Data subject request #${dsr.id}${dsr.refId ? ` (${maskText(dsr.refId)})` : ""}`;
+  const summary = purposes.length ? `${title} · ${purposes.join(", ")}` : title;
   const url = linkTo(config.DASTRA_DSR_URL, config.DASTRA_WORKSPACE_ID, dsr.id);
   const details: Inline[][] = [
     field("Dastra DSR", `#${dsr.id}${dsr.refId ? ` (${dsr.refId})` : ""}`),
@@ -44,7 +49,7 @@ export function dsrIssueFields(dsr: DataSubjectRequest, config: TasksConfig): Is
     field("Received", dsr.dateCreation),
     field("Legal deadline", dsr.expiryTime),
     field("Language", dsr.locale),
-    ...config.COPY_SUBJECT_FIELDS.map((f) => field(`Data subject ${f}`, dsr[f])),
+    ...config.COPY_SUBJECT_FIELDS.filter((f) => f !== "title").map((f) => field(`Data subject ${f}`, dsr[f])),
   ].filter((line) => line.length > 0);
   const description: RichText = [
     paragraph({ kind: "text", text: "A data subject request to handle before its legal deadline." }),
