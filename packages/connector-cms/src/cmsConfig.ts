@@ -12,6 +12,12 @@ const list = z.pipe(
   ),
 );
 
+/** 1 to 3650 whole days, default 30: a copy younger than a day may still be on its way to Dastra. */
+const archiveRetentionDaysVar = z._default(
+  z.pipe(z.pipe(z.string(), z.transform(Number)), z.number().check(z.int(), z.gte(1), z.lte(3650))),
+  30,
+);
+
 const schema = z.object({
   /** Graph API root with version, e.g. https://graph.microsoft.com/v1.0 */
   GRAPH_API_URL: z.url(),
@@ -31,6 +37,8 @@ const schema = z.object({
   CSV_DROP_ROWS: z._default(z.enum(["true", "false"]), "false"),
   /** Where redacted copies are archived: the ARCHIVE R2 bucket, Dastra's CloudStorage, or nowhere. */
   ARCHIVE_TARGET: z._default(z.enum(["r2", "cloudStorage", "none"]), "r2"),
+  /** Days an R2-archived redacted copy is kept after upload before the daily cron deletes it. Default 30. */
+  ARCHIVE_RETENTION_DAYS: archiveRetentionDaysVar,
   /** CloudStorage provider name (AttachmentSource) when ARCHIVE_TARGET is cloudStorage. */
   CLOUD_STORAGE_PROVIDER: z._default(z.string(), "Dastra"),
   /** Erasure: report the documents (default) or replace each with a version masking the subject's data. */
@@ -45,7 +53,8 @@ export interface CmsConfig {
   maxDocumentBytes: number;
   redactNames: string[];
   csvDropRows: boolean;
-  archive: { target: "r2" | "cloudStorage" | "none"; cloudProvider: string };
+  /** retentionDays: how long an R2 copy is kept (ARCHIVE_RETENTION_DAYS). */
+  archive: { target: "r2" | "cloudStorage" | "none"; cloudProvider: string; retentionDays: number };
   erasureMode: "report" | "redact-in-place";
 }
 
@@ -76,7 +85,20 @@ export function cmsConfig(env: unknown): CmsConfig {
     maxDocumentBytes: c.MAX_DOCUMENT_BYTES,
     redactNames: c.REDACT_NAMES,
     csvDropRows: c.CSV_DROP_ROWS === "true",
-    archive: { target: c.ARCHIVE_TARGET, cloudProvider: c.CLOUD_STORAGE_PROVIDER },
+    archive: {
+      target: c.ARCHIVE_TARGET,
+      cloudProvider: c.CLOUD_STORAGE_PROVIDER,
+      retentionDays: c.ARCHIVE_RETENTION_DAYS,
+    },
     erasureMode: c.ERASURE_MODE,
   };
+}
+
+/**
+ * ARCHIVE_RETENTION_DAYS alone (the cron's pruning needs nothing else, so a Graph misconfiguration never keeps
+ * copies longer). Throws ConnectorConfigError naming the var when it is malformed.
+ */
+export function archiveRetentionDays(env: unknown): number {
+  return parseConnectorConfig(z.object({ ARCHIVE_RETENTION_DAYS: archiveRetentionDaysVar }), env)
+    .ARCHIVE_RETENTION_DAYS;
 }

@@ -16,6 +16,7 @@ export interface CmsEnv extends ConnectorBaseEnv {
   REDACT_NAMES?: string;
   CSV_DROP_ROWS?: string;
   ARCHIVE_TARGET?: string;
+  ARCHIVE_RETENTION_DAYS?: string;
   CLOUD_STORAGE_PROVIDER?: string;
   ERASURE_MODE?: string;
 }

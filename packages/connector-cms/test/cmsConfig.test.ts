@@ -37,7 +37,7 @@ describe("connector-cms configuration", () => {
       maxDocumentBytes: 20 * 1024 * 1024,
       redactNames: ["Paul Martin", "Maria Rossi"],
       csvDropRows: false,
-      archive: { target: "r2", cloudProvider: "Dastra" },
+      archive: { target: "r2", cloudProvider: "Dastra", retentionDays: 30 },
       erasureMode: "report",
     });
     const { GRAPH_CLIENT_SECRET: _s, ...withoutSecret } = VALID;
