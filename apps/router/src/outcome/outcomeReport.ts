@@ -39,8 +39,9 @@ export function outcomeReportChannel(env: Env): OutcomeReportChannel {
 
 /**
  * Whether the event gets an outcome report: its type is in OUTCOME_REPORT_EVENTS, or it is the first event the router
- * holds about its DSR (`firstAboutDsr`): when the creation webhook was lost and an update arrives first (or
- * reconciliation finds the DSR after one), connectors act on it, and the DSR must still get its report.
+ * holds about its DSR (`firstAboutDsr`) while reports are on for some DSR event: when the creation webhook was lost
+ * and an update arrives first (or reconciliation finds the DSR after one), connectors act on it, and the DSR must
+ * still get its report.
  */
 export function shouldReportOutcome(env: Env, webhook: DastraWebhookEvent, firstAboutDsr = false): boolean {
   const events = readJsonVar(env.OUTCOME_REPORT_EVENTS);
@@ -53,7 +54,9 @@ export function shouldReportOutcome(env: Env, webhook: DastraWebhookEvent, first
   return (
     channel !== "none" &&
     Array.isArray(events) &&
-    (events.includes(webhook.eventType) || firstAboutDsr) &&
+    // The first-event rule widens reports that are on for DSRs; OUTCOME_REPORT_EVENTS "[]" still turns them all off.
+    (events.includes(webhook.eventType) ||
+      (firstAboutDsr && events.some((e) => typeof e === "string" && e.startsWith("DataSubject")))) &&
     dsrFromEvent(webhook) !== null
   );
 }
