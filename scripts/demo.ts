@@ -136,7 +136,11 @@ steps.push([
     context.accessDsr = dsr.id;
     ok(`DSR ${dsr.id} created in Dastra (Access); Dastra sends its signed webhook to the router`);
     const event = await until("every connector finishes with it", () => creationSettled(dsr.id));
-    for (const d of event.deliveries as Json[]) ok(`${d.connector}: ${d.state}${d.summary ? ` — ${d.summary}` : ""}`);
+    for (const d of event.deliveries as Json[]) {
+      const line = `${d.connector}: ${d.state}${d.summary ? ` — ${d.summary}` : ""}`;
+      if (d.state !== "done") throw new StepFailed(line);
+      ok(line);
+    }
     const files = await attachments(dsr.id);
     const crm = files.filter((f) => /^hubspot-contact-/.test(f.fileName ?? ""));
     if (crm.length < 2) throw new StepFailed(`expected the CRM's JSON and CSV exports, found ${crm.length}`);
