@@ -115,6 +115,46 @@ describe("versions, not event types, are what connectors get once", () => {
     expect(versions[0]).not.toBe(versions[1]);
   });
 
+  it("a version known only through an event some connector is not routed reaches it at reconciliation", async () => {
+    // Found by the real-connector soak: an Erasure DSR whose creation and DataSubjectUpdate webhooks were lost, only
+    // its DataSubjectIdentityValidated arriving, reached crm and never tasks (not routed that type), and
+    // reconciliation, seeing the version stored, fed nothing.
+    await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { delayMs: 0, dropRate: 1 });
+    const dsr = await createDsr(stack, "Only its validation arrives");
+    await sandboxDastra(stack).dataSubjectRequests.patch(dsr.id, [
+      { op: "replace", path: "/identityValidated", value: true },
+    ]);
+    await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { delayMs: 0, dropRate: 0 });
+    const data = await sandboxDastra(stack).dataSubjectRequests.get(dsr.id);
+    const body = JSON.stringify({
+      webhookId: 1,
+      signatureUrl: null,
+      userId: 1,
+      eventType: "DataSubjectIdentityValidated",
+      eventName: "DataSubjectIdentityValidated",
+      data,
+      date: data.dateUpdate,
+    });
+    const res = await fetch(`${stack.url("router")}/webhooks/dastra`, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/json",
+        "dastra-signature": await signDastraPayload(body, "d457a000-5a4d-4b0c-8e75-000000000001"),
+      },
+    });
+    expect(res.status).toBe(200);
+    await waitFor("the validation at crm", async () => (await deliveriesOf("crm", dsr.id)).length === 1);
+    expect(await deliveriesOf("tasks", dsr.id)).toHaveLength(0);
+    const run = await routerAdmin<{ ok: boolean; ingested: number }>(stack, "/reconcile", { method: "POST" });
+    expect(run).toMatchObject({ ok: true, ingested: 1 });
+    await waitFor("the DSR at tasks", async () => (await deliveriesOf("tasks", dsr.id)).length === 1);
+    await settle();
+    // crm and cms had this version: they get nothing more; a second pass feeds nothing.
+    for (const connector of ["crm", "cms"] as const) expect(await deliveriesOf(connector, dsr.id)).toHaveLength(1);
+    expect(await routerAdmin(stack, "/reconcile", { method: "POST" })).toMatchObject({ ok: true, ingested: 0 });
+  });
+
   it("creation is delivered once, and an older state never after a newer one (webhooks 90 s late)", async () => {
     await sandboxControl(stack, "/dastra/webhooks/settings", "PUT", { delayMs: 90_000 });
     const dastra = sandboxDastra(stack);

@@ -455,7 +455,15 @@ describe("soak over the real connectors, with faults", () => {
         `/jira/issues?jql=${encodeURIComponent(`labels = dastra-dsr-${c.dsrId}`)}`,
       );
       jiraCounts.push(issues.length);
-      if (issues.length !== 1) problems.push(`DSR ${c.dsrId}: ${issues.length} Jira issues`);
+      if (issues.length !== 1) {
+        // What connector-tasks answered for this DSR, so a miss names its path (stored / found / created / deleted).
+        const about = (await routerEvents()).filter((e) => e.object === `DataSubjectRequest:${c.dsrId}`);
+        const tasks = about.map((e) => {
+          const d = (e.deliveries as Json[]).find((x) => x.connector === "tasks");
+          return `${e.eventType}/${e.source}: ${d ? `${d.state} ${d.attempts} ${d.summary ?? d.lastError ?? ""}` : "not routed"}`;
+        });
+        problems.push(`DSR ${c.dsrId} (${c.purpose}): ${issues.length} Jira issues; tasks: ${tasks.join(" | ")}`);
+      }
     });
     // The router's outcome report: one internal task per DSR.
     const reports = new Map<string, number>();

@@ -75,6 +75,10 @@ export interface ObjectSeen {
   object: boolean;
   /** An event about this very version is stored (delivered, duplicate or echo). */
   version: boolean;
+  /** Some stored event about this very version is not an echo of the router's own write. */
+  versionFromOthers: boolean;
+  /** The event types stored about the object (e.g. whether its creation was ever received). */
+  eventTypes: string[];
   /** The content digests of the newest stored version(s) of the object (several when they share one stamp). */
   latestDigests: string[];
   /** `data.state` of the newest stored event about the object (to tell a state change from an edit). */
@@ -84,8 +88,8 @@ export interface ObjectSeen {
 /** For reconciliation: what the log already holds about an object. */
 export function objectSeen(sql: SqlStorage, ref: DastraObjectRef): ObjectSeen {
   const rows = sql
-    .exec<{ v: string | null; state: string | null }>(
-      "SELECT object_version AS v, json_extract(webhook, '$.data.state') AS state FROM events WHERE object = ? ORDER BY seq",
+    .exec<{ v: string | null; state: string | null; echo: number; type: string }>(
+      "SELECT object_version AS v, json_extract(webhook, '$.data.state') AS state, echo, event_type AS type FROM events WHERE object = ? ORDER BY seq",
       ref.object,
     )
     .toArray();
@@ -102,6 +106,8 @@ export function objectSeen(sql: SqlStorage, ref: DastraObjectRef): ObjectSeen {
   return {
     object: versions.length > 0,
     version: versions.includes(ref.version),
+    versionFromOthers: rows.some((r) => r.v === ref.version && !r.echo),
+    eventTypes: [...new Set(rows.map((r) => r.type))],
     latestDigests: newest.map(versionDigest).filter((d) => d !== ""),
     latestState,
   };

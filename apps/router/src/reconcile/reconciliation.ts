@@ -171,6 +171,14 @@ export async function reconcileNow(env: Env): Promise<ReconcileResult> {
             const stored = await ingestWebhookEvent(env, syntheticEvent(eventType, item), "reconciliation");
             if (!stored.duplicate) result.ingested++;
           }
+        } else if (seen.versionFromOthers && !ownReport) {
+          // Known, but perhaps only under an event type some connector is not routed: an IdentityValidated whose
+          // DataSubjectUpdate (and creation) webhooks were lost reached crm, never tasks (found by the real-connector
+          // soak). Fed again (as its creation when that never came), the version reaches only the connectors that lack
+          // it (storeEvent's per-connector plan); where every routed connector has it, it is a duplicate, not stored.
+          const eventType = seen.eventTypes.includes(created) ? updated : created;
+          const stored = await ingestWebhookEvent(env, syntheticEvent(eventType, item), "reconciliation");
+          if (!stored.duplicate) result.ingested++;
         }
         if (item.dateUpdate) last = { value: item.dateUpdate, id: item.id };
       }
