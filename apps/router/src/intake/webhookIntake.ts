@@ -3,11 +3,11 @@
 // in the event log's alarm (see ../eventLog/eventLog.ts), so Dastra's 10 s timeout never waits for them.
 import { DASTRA_SIGNATURE_HEADER, parseSignatureKeys, verifyDastraSignature } from "@dastra/core";
 import { createLogger } from "@dastra/core/logger";
+import { readCappedBody } from "@dastra/core/readCappedBody";
 import type { Context } from "hono";
 import { type Env, eventLogStub } from "../env";
 import { jsonError } from "../jsonError";
 import { declaredCharset, decodeContentCoding } from "./contentCoding";
-import { readCappedBody } from "./readCappedBody";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 const log = createLogger({ worker: "router", component: "intake" });

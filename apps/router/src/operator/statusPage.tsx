@@ -3,6 +3,7 @@
 // session in an HttpOnly, SameSite=Strict cookie (never the token itself). Forms are also refused cross-site by
 // Origin / Sec-Fetch-Site, a second layer to SameSite. Notices are fixed codes, never text from the URL.
 
+import { readCappedBody } from "@dastra/core/readCappedBody";
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { deleteCookie } from "hono/cookie";
@@ -11,7 +12,6 @@ import { routesConfigError, routesFrom } from "../delivery/routingTable";
 import { type Env, eventLogStub } from "../env";
 import { DELIVERY_STATES, type DeliveryState } from "../eventLog/eventLogSchema";
 import type { EventView } from "../eventLog/eventLogViews";
-import { readCappedBody } from "../intake/readCappedBody";
 import { jsonError } from "../jsonError";
 import { checkOperatorToken, hasStatusSession, STATUS_SESSION_COOKIE, startStatusSession } from "./adminAuth";
 

@@ -3,8 +3,10 @@
 // inbox's alarm (retried with backoff). Another method: 405 JSON; missing headers or a bad signature: 401 JSON;
 // a signed body that is not the provider's JSON: 415/400 JSON (the provider keeps it and retries per its own rules);
 // nothing stored for any of them, and no body byte is ever logged.
+
 import { DurableObject } from "cloudflare:workers";
 import { createLogger, type Logger } from "../logger";
+import { readCappedBody } from "../readCappedBody";
 import { backoffDelay } from "../retryTiming";
 import { verifyHubSpotSignatureV3, verifyJiraSignature, type WebhookVerification } from "./webhookVerifiers";
 
@@ -234,55 +236,6 @@ function isJsonType(header: string | null): boolean {
 }
 
 /**
- * Bytes of an oversized body still read and dropped before answering 413: a server that answers while the client is
- * still sending and then closes makes the client's next write fail with a reset, so it never sees the 413 ("lingering
- * close", as nginx does; the router does the same). Past this much the connection is dropped instead. Found by
- * test/fuzz/providerWebhooks.fuzz.test.ts: streamed oversized bodies got ECONNRESET instead of the 413.
- */
-const LINGER_BYTES = 4 * 1024 * 1024;
-
-async function readCapped(request: Request, maxBytes: number): Promise<ArrayBuffer | "too_large"> {
-  const declared = Number(request.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes) {
-    if (request.body && declared <= maxBytes + LINGER_BYTES) await discard(request.body.getReader(), Infinity);
-    else await request.body?.cancel();
-    return "too_large";
-  }
-  if (!request.body) return new ArrayBuffer(0);
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await discard(reader, LINGER_BYTES);
-      return "too_large";
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out.buffer;
-}
-
-/** Reads and drops up to `limit` more bytes, then cancels whatever is left. */
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, limit: number): Promise<void> {
-  let dropped = 0;
-  while (dropped <= limit) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    dropped += value.byteLength;
-  }
-  await reader.cancel();
-}
-
-/**
  * A fetch handler for a provider's webhook route, answering `{error, message}` JSON for every refusal, nothing stored:
  * 405 `method_not_allowed` (with `Allow`) for another method; 401 `unauthorized` for a missing header; 413
  * `payload_too_large` past `maxBytes` (up to 4 MiB more read and dropped, so the client sees it); 401 for a bad
@@ -305,7 +258,7 @@ export function inboundWebhookIntake<Env>(options: InboundIntakeOptions<Env>) {
       );
     const missing = options.requiredHeaders.filter((h) => !request.headers.get(h));
     if (missing.length) return json(401, "unauthorized", `missing header ${missing.join(", ")}`);
-    const body = await readCapped(request, maxBytes);
+    const body = await readCappedBody(request, maxBytes);
     if (body === "too_large") return json(413, "payload_too_large", `webhook bodies are limited to ${maxBytes} bytes`);
     const verified = await options.verify(request, body, env);
     if (!verified.ok) {

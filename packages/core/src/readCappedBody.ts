@@ -1,11 +1,15 @@
 /**
  * Bytes of an oversized body still read and discarded before answering 413. A server that answers while the client
  * is still sending and then closes makes the client's next write fail with a reset, so it never sees the 413
- * ("lingering close", as nginx does); past this much the connection is dropped instead.
+ * ("lingering close", as nginx does); past this much the connection is dropped instead. Shared by the router's intake
+ * and status forms and the kit's inbound webhooks (test/fuzz/providerWebhooks.fuzz.test.ts found the reset there).
  */
 const LINGER_BYTES = 4 * 1024 * 1024;
 
-/** Reads a request body up to `maxBytes`; a larger one (by Content-Length or by bytes read) is "too_large". */
+/**
+ * Reads a request body up to `maxBytes` (bytes); a larger one (by Content-Length or by bytes read) is "too_large",
+ * after reading and dropping up to 4 MiB more of it. Throws what the body stream throws.
+ */
 export async function readCappedBody(request: Request, maxBytes: number): Promise<ArrayBuffer | "too_large"> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) {
